@@ -1,0 +1,151 @@
+// The reverse-mode engine: records ops, sorts the graph without recursion, runs the closures in reverse
+// topological order, accumulates gradients, undoes broadcasting, and frees the graph afterwards.
+#include "core/autograd.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include "core/error.hpp"
+#include "core/kernels/reduce_layout.hpp"
+#include "core/tensor_impl.hpp"
+
+namespace xgrad {
+namespace {
+
+thread_local bool grad_mode = true;
+std::atomic<std::uint64_t> next_mark{1};
+
+// Depth-first post-order with an explicit stack (no recursion limit on deep graphs). Children are
+// visited in recorded order, so the order, and with it every floating-point sum, is reproducible.
+// The order holds owning pointers: freeing a node's inputs must not free a tensor still to be visited.
+std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
+  const std::uint64_t mark = next_mark.fetch_add(1);
+  std::vector<std::shared_ptr<TensorImpl>> order;
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, std::size_t>> stack{{root, 0}};
+  root->visit_mark = mark;
+  while (!stack.empty()) {
+    auto& [impl, next_child] = stack.back();
+    const Node* node = impl->grad_fn.get();
+    if (node && next_child < node->inputs.size()) {
+      const std::shared_ptr<TensorImpl>& child = node->inputs[next_child++].impl_ptr();
+      if (child && child->requires_grad && child->visit_mark != mark) {
+        child->visit_mark = mark;
+        stack.emplace_back(child, 0);
+      }
+      continue;
+    }
+    order.push_back(impl);
+    stack.pop_back();
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+void accumulate(TensorImpl* impl, Tensor g) {
+  if (!impl->grad.defined()) {
+    // A leaf's gradient outlives the backward and is added to in place later: it must own its storage.
+    impl->grad = impl->grad_fn ? g : g.clone();
+  } else if (impl->grad_fn) {
+    // An intermediate's gradient may alias another tensor: add out of place.
+    Tensor sum = impl->grad.clone();
+    for (std::size_t i = 0; i < sum.numel(); ++i) sum.data()[i] += g.data()[i];
+    impl->grad = sum;
+  } else {
+    float* dst = impl->grad.data();
+    const float* src = g.data();
+    for (std::size_t i = 0, n = g.numel(); i < n; ++i) dst[i] += src[i];
+  }
+}
+
+void run_backward(const std::shared_ptr<TensorImpl>& root, const Tensor& upstream) {
+  NoGradGuard no_grad;
+  const std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root);
+  accumulate(root.get(), upstream);
+  for (const std::shared_ptr<TensorImpl>& impl : order) {
+    const std::shared_ptr<Node> node = impl->grad_fn;
+    if (!node) continue;  // a leaf: its gradient stays
+    Tensor grad_output = impl->grad;
+    impl->grad = Tensor();  // intermediates keep no gradient, like PyTorch's non-leaf tensors
+    XGRAD_CHECK(node->backward, "backward: the graph through '", node->op,
+                "' was already freed by an earlier backward()");
+    if (!grad_output.defined()) continue;
+    std::vector<Tensor> grads = node->backward(grad_output);
+    XGRAD_CHECK(grads.size() == node->inputs.size(), "backward: '", node->op, "' returned ", grads.size(),
+                " gradients for ", node->inputs.size(), " inputs");
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      TensorImpl* input = node->inputs[i].impl();
+      if (!input || !input->requires_grad || !grads[i].defined()) continue;
+      Tensor g = grads[i].shape() == input->shape ? grads[i] : sum_to_shape(grads[i], input->shape);
+      accumulate(input, g);
+    }
+    // Free the graph: the closure's captures and the references to the inputs.
+    node->backward = nullptr;
+    node->inputs.clear();
+  }
+}
+
+}  // namespace
+
+bool grad_enabled() { return grad_mode; }
+
+NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
+NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+
+bool needs_grad(std::initializer_list<Tensor> inputs) {
+  if (!grad_mode) return false;
+  return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.requires_grad(); });
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!grad_mode) return false;
+  return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.requires_grad(); });
+}
+
+Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward) {
+  if (!needs_grad(inputs)) return output;
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  output.impl()->grad_fn = std::move(node);
+  output.impl()->requires_grad = true;
+  return output;
+}
+
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
+  const Shape& from = grad.shape();
+  XGRAD_CHECK(from.size() >= shape.size(), "backward: a gradient of shape ", shape_str(from),
+              " cannot be summed to shape ", shape_str(shape));
+  const std::size_t lead = from.size() - shape.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (i < lead) {
+      axes.push_back(i);
+    } else if (shape[i - lead] != from[i]) {
+      XGRAD_CHECK(shape[i - lead] == 1, "backward: a gradient of shape ", shape_str(from),
+                  " cannot be summed to shape ", shape_str(shape));
+      axes.push_back(i);
+    }
+  }
+  Tensor out = empty(shape);
+  kernels::reduce_sum(out.data(), grad.data(), kernels::make_reduce_layout(from, axes));
+  return out;
+}
+
+void Tensor::backward() const {
+  XGRAD_CHECK(defined() && numel() == 1, "backward: without an upstream gradient the tensor must have one "
+              "element, not shape ", defined() ? shape_str(shape()) : "undefined");
+  backward(full(shape(), 1.0f));
+}
+
+void Tensor::backward(const Tensor& upstream) const {
+  XGRAD_CHECK(defined(), "backward: the tensor is undefined");
+  XGRAD_CHECK(requires_grad(), "backward: the tensor does not require grad (no input of the graph that "
+              "produced it requires grad)");
+  XGRAD_CHECK(upstream.defined() && upstream.shape() == shape(), "backward: upstream gradient of shape ",
+              upstream.defined() ? shape_str(upstream.shape()) : "undefined", " for a tensor of shape ",
+              shape_str(shape()));
+  run_backward(impl_ptr(), upstream.detach());
+}
+
+}  // namespace xgrad

@@ -1,0 +1,42 @@
+// The reverse-mode engine's public face: the no-grad scope, and record() which ops use to attach their
+// backward closure to an output. The engine itself (topological sort, accumulation, release of the
+// graph, undoing of broadcasting) lives in autograd.cpp.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace xgrad {
+
+// Maps the gradient of an op's output to the gradients of its inputs, in the order the inputs were
+// recorded. An undefined Tensor means "no gradient for this input". A gradient may have the output's
+// broadcast shape: the engine sums it back to the input's shape, in one place.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+bool grad_enabled();
+
+// While one lives, ops record nothing (like torch::NoGradGuard).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when grad mode is on and some input requires grad: only then is a closure worth building.
+bool needs_grad(std::initializer_list<Tensor> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Attaches `backward` to `output` if needs_grad(inputs); returns output. Closures must not capture
+// `output` itself (that would be a cycle): capture output.detach(), which shares the storage.
+Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward);
+
+// Sums `grad` over broadcast axes so it has `shape` (the inverse of NumPy broadcasting).
+Tensor sum_to_shape(const Tensor& grad, const Shape& shape);
+
+}  // namespace xgrad

@@ -1,0 +1,129 @@
+// Elementwise ops, each forward followed by its backward. Backward closures return gradients in the
+// output's (broadcast) shape; the engine sums them back to each input's shape.
+#include "core/ops/elementwise.hpp"
+
+#include <cmath>
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/kernels/broadcast.hpp"
+
+namespace xgrad {
+namespace {
+
+template <class F>
+Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F&& f) {
+  XGRAD_CHECK(a.defined() && b.defined(), op, ": an operand is undefined");
+  Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op));
+  kernels::broadcast_binary(out.data(), a.data(), a.shape(), b.data(), b.shape(), out.shape(), f);
+  return out;
+}
+
+// y = f(x); dx = g * df(x, y), with df given the input and output values.
+template <class F, class DF>
+Tensor unary(const Tensor& x, const char* op, F&& f, DF&& df) {
+  XGRAD_CHECK(x.defined(), op, ": the input is undefined");
+  Tensor out = empty(x.shape());
+  const float* in = x.data();
+  float* o = out.data();
+  for (std::size_t i = 0, n = x.numel(); i < n; ++i) o[i] = f(in[i]);
+  if (!needs_grad({x})) return out;
+  return record(out, op, {x}, [x, y = out.detach(), df](const Tensor& g) {
+    Tensor dx = empty(x.shape());
+    const float *xin = x.data(), *yv = y.data(), *gv = g.data();
+    float* d = dx.data();
+    for (std::size_t i = 0, n = x.numel(); i < n; ++i) d[i] = gv[i] * df(xin[i], yv[i]);
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "add", [](float x, float y) { return x + y; });
+  return record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "sub", [](float x, float y) { return x - y; });
+  return record(out, "sub", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, neg(g)}; });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "mul", [](float x, float y) { return x * y; });
+  // d(a*b) = g*b da + g*a db
+  return record(out, "mul", {a, b}, [a, b](const Tensor& g) {
+    return std::vector<Tensor>{a.requires_grad() ? mul(g, b) : Tensor(),
+                               b.requires_grad() ? mul(g, a) : Tensor()};
+  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = binary_forward(a, b, "div", [](float x, float y) { return x / y; });
+  // d(a/b) = g/b da - g*a/b^2 db
+  return record(out, "div", {a, b}, [a, b](const Tensor& g) {
+    Tensor ga = div(g, b);
+    return std::vector<Tensor>{a.requires_grad() ? ga : Tensor(),
+                               b.requires_grad() ? neg(div(mul(ga, a), b)) : Tensor()};
+  });
+}
+
+Tensor add(const Tensor& a, float b) {
+  return unary(a, "add", [b](float x) { return x + b; }, [](float, float) { return 1.0f; });
+}
+
+Tensor mul(const Tensor& a, float b) {
+  return unary(a, "mul", [b](float x) { return x * b; }, [b](float, float) { return b; });
+}
+
+Tensor neg(const Tensor& x) {
+  return unary(x, "neg", [](float v) { return -v; }, [](float, float) { return -1.0f; });
+}
+
+Tensor exp(const Tensor& x) {
+  return unary(x, "exp", [](float v) { return std::exp(v); }, [](float, float y) { return y; });
+}
+
+Tensor log(const Tensor& x) {
+  return unary(x, "log", [](float v) { return std::log(v); }, [](float v, float) { return 1.0f / v; });
+}
+
+Tensor sqrt(const Tensor& x) {
+  return unary(x, "sqrt", [](float v) { return std::sqrt(v); }, [](float, float y) { return 0.5f / y; });
+}
+
+Tensor pow(const Tensor& x, float p) {
+  // d(x^p) = p x^(p-1)
+  return unary(x, "pow", [p](float v) { return std::pow(v, p); },
+               [p](float v, float) { return p * std::pow(v, p - 1.0f); });
+}
+
+Tensor abs(const Tensor& x) {
+  return unary(x, "abs", [](float v) { return std::fabs(v); },
+               [](float v, float) { return v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f); });
+}
+
+Tensor clamp(const Tensor& x, float lo, float hi) {
+  XGRAD_CHECK(!(lo > hi), "clamp: min ", lo, " is above max ", hi);
+  return unary(x, "clamp", [lo, hi](float v) { return std::min(std::max(v, lo), hi); },
+               [lo, hi](float v, float) { return v >= lo && v <= hi ? 1.0f : 0.0f; });
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, float b) { return add(a, b); }
+Tensor operator+(float a, const Tensor& b) { return add(b, a); }
+Tensor operator-(const Tensor& a, float b) { return add(a, -b); }
+Tensor operator-(float a, const Tensor& b) { return add(neg(b), a); }
+Tensor operator*(const Tensor& a, float b) { return mul(a, b); }
+Tensor operator*(float a, const Tensor& b) { return mul(b, a); }
+Tensor operator/(const Tensor& a, float b) {
+  // A true division (not a multiply by 1/b) so results match PyTorch to the last bit.
+  return unary(a, "div", [b](float x) { return x / b; }, [b](float, float) { return 1.0f / b; });
+}
+Tensor operator/(float a, const Tensor& b) { return div(full({}, a), b); }
+
+}  // namespace xgrad

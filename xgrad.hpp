@@ -1,0 +1,16 @@
+// Everything a training script needs, in one include.
+#pragma once
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/generator.hpp"
+#include "core/ops/activation.hpp"
+#include "core/ops/conv_pool.hpp"
+#include "core/ops/dropout.hpp"
+#include "core/ops/elementwise.hpp"
+#include "core/ops/loss.hpp"
+#include "core/ops/matmul.hpp"
+#include "core/ops/normalization.hpp"
+#include "core/ops/reduce.hpp"
+#include "core/ops/shape_ops.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
