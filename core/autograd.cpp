@@ -57,10 +57,24 @@ void accumulate(TensorImpl* impl, Tensor g) {
   }
 }
 
+void backward_in_order(const std::vector<std::shared_ptr<TensorImpl>>& order);
+
 void run_backward(const std::shared_ptr<TensorImpl>& root, const Tensor& upstream) {
   NoGradGuard no_grad;
   const std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root);
   accumulate(root.get(), upstream);
+  try {
+    backward_in_order(order);
+  } catch (...) {
+    // Leave no partial gradient on an intermediate for a later backward to add in.
+    for (const auto& impl : order) {
+      if (impl->grad_fn) impl->grad = Tensor();
+    }
+    throw;
+  }
+}
+
+void backward_in_order(const std::vector<std::shared_ptr<TensorImpl>>& order) {
   for (const std::shared_ptr<TensorImpl>& impl : order) {
     const std::shared_ptr<Node> node = impl->grad_fn;
     if (!node) continue;  // a leaf: its gradient stays
@@ -85,6 +99,28 @@ void run_backward(const std::shared_ptr<TensorImpl>& root, const Tensor& upstrea
 }
 
 }  // namespace
+
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> pending;
+  // Drops a node's closure and inputs, taking over the grad_fn of every input this node alone keeps alive,
+  // so that input's destruction does not recurse into its own node.
+  auto release = [&pending](Node& node) {
+    node.backward = nullptr;
+    std::vector<Tensor> inputs = std::move(node.inputs);
+    node.inputs.clear();
+    for (Tensor& input : inputs) {
+      TensorImpl* impl = input.impl();
+      if (impl && impl->grad_fn && input.impl_ptr().use_count() == 1) pending.push_back(std::move(impl->grad_fn));
+      input = Tensor();  // a repeated input (x * x) is alone by its second occurrence
+    }
+  };
+  release(*this);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node.use_count() == 1) release(*node);
+  }
+}
 
 bool grad_enabled() { return grad_mode; }
 

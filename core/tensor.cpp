@@ -189,7 +189,9 @@ Tensor rand(const Shape& shape, Generator& gen) { return uniform(shape, 0.0f, 1.
 Tensor uniform(const Shape& shape, float low, float high, Generator& gen) {
   XGRAD_CHECK(low <= high, "uniform: low ", low, " is above high ", high);
   Tensor t = empty(shape);
-  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] = low + (high - low) * gen.uniform();
+  // Rounding can carry low + (high - low) u up to high itself: keep the range half-open like PyTorch.
+  const float below_high = low < high ? std::nextafter(high, low) : high;
+  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] = std::min(low + (high - low) * gen.uniform(), below_high);
   return t;
 }
 

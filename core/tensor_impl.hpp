@@ -17,6 +17,13 @@ using Storage = xt::uvector<float>;
 
 // One recorded op: its inputs and the closure that maps the output's gradient to theirs.
 struct Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the chain of nodes only this one keeps alive iteratively: dropping a graph of a million ops
+  // without calling backward() must not overflow the stack (autograd.cpp).
+  ~Node();
+
   const char* op = "";
   std::vector<Tensor> inputs;
   std::function<std::vector<Tensor>(const Tensor& grad_output)> backward;

@@ -6,9 +6,12 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/ops/unary.hpp"
 #include "core/kernels/broadcast.hpp"
 
 namespace xgrad {
+using detail::unary;
+
 namespace {
 
 template <class F>
@@ -17,24 +20,6 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   Tensor out = empty(broadcast_shapes(a.shape(), b.shape(), op));
   kernels::broadcast_binary(out.data(), a.data(), a.shape(), b.data(), b.shape(), out.shape(), f);
   return out;
-}
-
-// y = f(x); dx = g * df(x, y), with df given the input and output values.
-template <class F, class DF>
-Tensor unary(const Tensor& x, const char* op, F&& f, DF&& df) {
-  XGRAD_CHECK(x.defined(), op, ": the input is undefined");
-  Tensor out = empty(x.shape());
-  const float* in = x.data();
-  float* o = out.data();
-  for (std::size_t i = 0, n = x.numel(); i < n; ++i) o[i] = f(in[i]);
-  if (!needs_grad({x})) return out;
-  return record(out, op, {x}, [x, y = out.detach(), df](const Tensor& g) {
-    Tensor dx = empty(x.shape());
-    const float *xin = x.data(), *yv = y.data(), *gv = g.data();
-    float* d = dx.data();
-    for (std::size_t i = 0, n = x.numel(); i < n; ++i) d[i] = gv[i] * df(xin[i], yv[i]);
-    return std::vector<Tensor>{dx};
-  });
 }
 
 }  // namespace

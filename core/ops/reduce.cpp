@@ -40,7 +40,8 @@ Plan make_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, cons
 }
 
 // dx[i] = g[slot(i)] / divisor: the gradient of a sum (divisor 1) or a mean (divisor n), x-shaped.
-Tensor expand_back(const Tensor& g, const kernels::ReduceLayout& layout, const Shape& x_shape, float divisor) {
+Tensor expand_back(const Tensor& g, const kernels::ReduceLayout& layout, const Shape& x_shape,
+                   float divisor) {
   Tensor dx = empty(x_shape);
   float* d = dx.data();
   const float* gv = g.data();
@@ -86,8 +87,9 @@ Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
 Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool keepdim) {
   Plan plan = make_plan(x, axes, keepdim, "var");
   // torch.var returns nan here; a silent nan is worse than a clear error.
-  XGRAD_CHECK(plan.n > (unbiased ? 1u : 0u), "var: the reduced axes of shape ", shape_str(x.shape()), " hold ",
-              plan.n, " element", plan.n == 1 ? "" : "s", unbiased ? ", the unbiased variance needs at least 2" : "");
+  XGRAD_CHECK(plan.n > (unbiased ? 1u : 0u), "var: the reduced axes of shape ", shape_str(x.shape()),
+              " hold ", plan.n, " element", plan.n == 1 ? "" : "s",
+              unbiased ? ", the unbiased variance needs at least 2" : "");
   // Two passes in double: var[o] = sum((x - mean[o])^2) / d, d = n - 1 (unbiased) or n.
   const std::vector<double> means = slot_means(x, plan);
   const double d = static_cast<double>(unbiased ? plan.n - 1 : plan.n);

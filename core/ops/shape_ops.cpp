@@ -4,7 +4,6 @@
 #include "core/ops/shape_ops.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
@@ -61,9 +60,8 @@ Tensor permute_impl(const Tensor& x, const std::vector<std::size_t>& dims, const
   // dx = g permuted by the inverse permutation.
   std::vector<std::size_t> inverse(dims.size());
   for (std::size_t k = 0; k < dims.size(); ++k) inverse[dims[k]] = k;
-  return record(out, op, {x}, [inverse, out_shape, op](const Tensor& g) {
-    return std::vector<Tensor>{permute_impl(g, inverse, op)};
-  });
+  return record(out, op, {x},
+                [inverse, op](const Tensor& g) { return std::vector<Tensor>{permute_impl(g, inverse, op)}; });
 }
 
 }  // namespace
@@ -77,9 +75,8 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   impl->storage = x.impl()->storage;
   if (!needs_grad({x})) return Tensor(impl);
   // dx = g reshaped back (a view of g).
-  return record(Tensor(impl), "reshape", {x}, [x_shape = x.shape()](const Tensor& g) {
-    return std::vector<Tensor>{reshape(g, x_shape)};
-  });
+  return record(Tensor(impl), "reshape", {x},
+                [x_shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, x_shape)}; });
 }
 
 Tensor flatten(const Tensor& x, int start_dim, int end_dim) {
@@ -104,7 +101,8 @@ Tensor transpose(const Tensor& x, int dim0, int dim1) {
   XGRAD_CHECK(x.defined(), "transpose: the input is undefined");
   std::vector<std::size_t> dims(x.dim());
   for (std::size_t k = 0; k < dims.size(); ++k) dims[k] = k;
-  std::swap(dims[normalize_axis(dim0, x.dim(), "transpose")], dims[normalize_axis(dim1, x.dim(), "transpose")]);
+  std::swap(dims[normalize_axis(dim0, x.dim(), "transpose")],
+            dims[normalize_axis(dim1, x.dim(), "transpose")]);
   return permute_impl(x, dims, "transpose");
 }
 
@@ -116,7 +114,8 @@ Tensor permute(const Tensor& x, const std::vector<int>& dims) {
   std::vector<bool> seen(dims.size(), false);
   for (std::size_t k = 0; k < dims.size(); ++k) {
     normalized[k] = normalize_axis(dims[k], x.dim(), "permute");
-    XGRAD_CHECK(!seen[normalized[k]], "permute: dim ", dims[k], " is repeated (shape ", shape_str(x.shape()), ")");
+    XGRAD_CHECK(!seen[normalized[k]], "permute: dim ", dims[k], " is repeated (shape ", shape_str(x.shape()),
+                ")");
     seen[normalized[k]] = true;
   }
   return permute_impl(x, normalized, "permute");
@@ -146,16 +145,19 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
   std::vector<std::size_t> offsets;  // where each input starts within an output row
   for (const Tensor& t : xs) {
     const std::size_t row = t.shape()[a] * inner;
-    for (std::size_t o = 0; o < outer; ++o) std::copy_n(t.data() + o * row, row, out.data() + o * out_row + offset);
+    for (std::size_t o = 0; o < outer; ++o)
+      std::copy_n(t.data() + o * row, row, out.data() + o * out_row + offset);
     offsets.push_back(offset);
     offset += row;
   }
   if (!needs_grad(xs)) return out;
   // dx_i = the slice of g that x_i filled.
   std::vector<Shape> shapes;
-  for (const Tensor& t : xs) shapes.push_back(t.requires_grad() ? t.shape() : Shape{});
   std::vector<bool> wanted;
-  for (const Tensor& t : xs) wanted.push_back(t.requires_grad());
+  for (const Tensor& t : xs) {
+    shapes.push_back(t.shape());
+    wanted.push_back(t.requires_grad());
+  }
   return record(out, "concat", xs, [shapes, wanted, offsets, outer, out_row, a, inner](const Tensor& g) {
     std::vector<Tensor> grads(shapes.size());
     for (std::size_t k = 0; k < shapes.size(); ++k) {
@@ -193,7 +195,8 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end, st
   Tensor out = empty(out_shape);
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t k = 0; k < count; ++k) {
-      std::copy_n(x.data() + (o * len + first + k * stride) * inner, inner, out.data() + (o * count + k) * inner);
+      std::copy_n(x.data() + (o * len + first + k * stride) * inner, inner,
+                  out.data() + (o * count + k) * inner);
     }
   }
   if (!needs_grad({x})) return out;
@@ -202,7 +205,8 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end, st
     Tensor dx = zeros(shape);
     for (std::size_t o = 0; o < outer; ++o) {
       for (std::size_t k = 0; k < count; ++k) {
-        std::copy_n(g.data() + (o * count + k) * inner, inner, dx.data() + (o * len + first + k * stride) * inner);
+        std::copy_n(g.data() + (o * count + k) * inner, inner,
+                    dx.data() + (o * len + first + k * stride) * inner);
       }
     }
     return std::vector<Tensor>{dx};

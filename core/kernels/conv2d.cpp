@@ -1,0 +1,205 @@
+// conv2d kernels: see conv2d.hpp. Each sample is unfolded by im2col into col (C KH KW, OH OW), so the
+// convolution is one GEMM per sample; col2im folds a column gradient back, adding overlapping taps.
+// A 1x1 kernel with stride 1 and no padding needs no unfolding: col is the input itself.
+#include "core/kernels/conv2d.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "core/kernels/gemm.hpp"
+
+namespace xgrad::kernels {
+namespace {
+
+// The weight gradient's batch is cut into at most this many chunks, whatever the thread count, so its
+// partial sums (and so its result) do not depend on how many threads ran.
+constexpr int kWeightChunks = 16;
+
+using std::size_t;
+
+// The output positions o in [lo, hi) whose kernel tap reads inside the input: 0 <= o S + off < size,
+// with off = k D - P the tap's offset. Outside this range the tap reads zero padding.
+struct Range {
+  int lo, hi;
+};
+Range valid_range(int size, int out_size, int stride, int off) {
+  const int lo = std::min(off >= 0 ? 0 : (-off + stride - 1) / stride, out_size);
+  const int hi = off > size - 1 ? 0 : (size - 1 - off) / stride + 1;
+  return {lo, std::clamp(hi, lo, out_size)};
+}
+
+bool is_pointwise(const Conv2dDims& d) {
+  return d.KH == 1 && d.KW == 1 && d.SH == 1 && d.SW == 1 && d.PH == 0 && d.PW == 0;
+}
+
+// col (C KH KW, OH OW): col[(c, kh, kw), (oh, ow)] = in[c, oh SH + kh DH - PH, ow SW + kw DW - PW], or 0 in
+// the padding. in is one sample (C, H, W).
+void im2col(float* col, const float* in, const Conv2dDims& d) {
+  const size_t P = size_t(d.OH) * d.OW;
+  for (int c = 0; c < d.C; ++c) {
+    const float* plane = in + size_t(c) * d.H * d.W;
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        float* row = col + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
+        std::fill(row, row + size_t(rh.lo) * d.OW, 0.0f);
+        std::fill(row + size_t(rh.hi) * d.OW, row + P, 0.0f);
+        for (int oh = rh.lo; oh < rh.hi; ++oh) {
+          float* r = row + size_t(oh) * d.OW;
+          const float* src = plane + size_t(oh * d.SH + off_h) * d.W + off_w;  // src[ow SW] for valid ow
+          std::fill(r, r + rw.lo, 0.0f);
+          if (d.SW == 1) {
+            std::memcpy(r + rw.lo, src + rw.lo, size_t(rw.hi - rw.lo) * sizeof(float));
+          } else {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) r[ow] = src[size_t(ow) * d.SW];
+          }
+          std::fill(r + rw.hi, r + d.OW, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: din (C, H, W) = sum over taps of dcol scattered back to where im2col read it.
+// Each input element sums its taps in (kh, kw, oh, ow) order: deterministic.
+void col2im(float* din, const float* dcol, const Conv2dDims& d) {
+  const size_t P = size_t(d.OH) * d.OW;
+  std::fill(din, din + size_t(d.C) * d.H * d.W, 0.0f);
+  for (int c = 0; c < d.C; ++c) {
+    float* plane = din + size_t(c) * d.H * d.W;
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        const float* row = dcol + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
+        for (int oh = rh.lo; oh < rh.hi; ++oh) {
+          const float* r = row + size_t(oh) * d.OW;
+          float* dst = plane + size_t(oh * d.SH + off_h) * d.W + off_w;
+          if (d.SW == 1) {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[ow] += r[ow];
+          } else {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[size_t(ow) * d.SW] += r[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Threads over the batch when there are several samples and enough work to repay a parallel region
+// (2^18 multiply-adds, some tens of microseconds). Otherwise the loop runs on one thread outside any
+// parallel region, so OpenBLAS may thread a large single-sample GEMM itself.
+bool batch_threads(const Conv2dDims& d, int samples) {
+  const std::int64_t madds = std::int64_t(d.N) * d.O * d.C * d.KH * d.KW * d.OH * d.OW;
+  return samples > 1 && madds >= (std::int64_t(1) << 18);
+}
+
+// One im2col buffer per thread that may run; samples are independent, so any thread may take any one.
+std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
+  if (is_pointwise(d)) return nullptr;
+  const size_t threads = parallel ? size_t(omp_get_max_threads()) : 1;
+  return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
+}
+
+}  // namespace
+
+void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
+  const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
+  const bool parallel = batch_threads(d, d.N);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  // out_n (O, P) = weight (O, K) col_n (K, P) + bias: the bias is written first and the GEMM adds to it.
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int n = 0; n < d.N; ++n) {
+    const float* col = in + n * in_size;
+    if (cols) {
+      float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
+      im2col(buffer, col, d);
+      col = buffer;
+    }
+    float* y = out + n * out_size;
+    if (bias) {
+      for (int o = 0; o < d.O; ++o) std::fill(y + size_t(o) * P, y + size_t(o + 1) * P, bias[o]);
+    }
+    gemm(false, false, d.O, P, K, 1.0f, weight, K, col, P, bias ? 1.0f : 0.0f, y, P);
+  }
+}
+
+void conv2d_backward_input(float* din, const float* dout, const float* weight, const Conv2dDims& d) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
+  const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
+  const bool parallel = batch_threads(d, d.N);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  // dcol_n (K, P) = weight^T (K, O) dout_n (O, P); din_n = col2im(dcol_n).
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int n = 0; n < d.N; ++n) {
+    float* dx = din + n * in_size;
+    float* dcol = cols ? cols.get() + size_t(omp_get_thread_num()) * K * P : dx;
+    gemm(true, false, K, P, d.O, 1.0f, weight, K, dout + n * out_size, P, 0.0f, dcol, P);
+    if (cols) col2im(dx, dcol, d);
+  }
+}
+
+void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const Conv2dDims& d) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
+  const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P, w_size = size_t(d.O) * K;
+  const int chunks = std::min(d.N, kWeightChunks);
+  const bool parallel = batch_threads(d, chunks);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const std::unique_ptr<float[]> partial(new float[size_t(chunks) * w_size]);
+  // partial_c (O, K) = sum over the chunk's samples n of dout_n (O, P) col_n^T (P, K).
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int c = 0; c < chunks; ++c) {
+    const int begin = int(std::int64_t(d.N) * c / chunks), end = int(std::int64_t(d.N) * (c + 1) / chunks);
+    float* acc = partial.get() + c * w_size;
+    for (int n = begin; n < end; ++n) {
+      const float* col = in + n * in_size;
+      if (cols) {
+        float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
+        im2col(buffer, col, d);
+        col = buffer;
+      }
+      gemm(false, true, d.O, K, P, 1.0f, dout + n * out_size, P, col, P, n == begin ? 0.0f : 1.0f, acc, K);
+    }
+  }
+  // dweight = sum of the chunks' partials in chunk order, in double.
+#pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
+  for (size_t i = 0; i < w_size; ++i) {
+    double sum = 0.0;
+    for (int c = 0; c < chunks; ++c) sum += partial[c * w_size + i];
+    dweight[i] = static_cast<float>(sum);
+  }
+}
+
+void conv2d_backward_bias(float* dbias, const float* dout, const Conv2dDims& d) {
+  const size_t P = size_t(d.OH) * d.OW;
+  // dbias[o] = sum over n, p of dout[n, o, p]. Four running sums break the chain of dependent adds.
+#pragma omp parallel for schedule(static) if (size_t(d.N) * d.O * P > 65536)
+  for (int o = 0; o < d.O; ++o) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (int n = 0; n < d.N; ++n) {
+      const float* g = dout + (size_t(n) * d.O + o) * P;
+      size_t p = 0;
+      for (; p + 4 <= P; p += 4) {
+        s0 += g[p];
+        s1 += g[p + 1];
+        s2 += g[p + 2];
+        s3 += g[p + 3];
+      }
+      for (; p < P; ++p) s0 += g[p];
+    }
+    dbias[o] = static_cast<float>((s0 + s1) + (s2 + s3));
+  }
+}
+
+}  // namespace xgrad::kernels

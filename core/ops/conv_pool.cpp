@@ -1,0 +1,135 @@
+// conv2d, max_pool2d and avg_pool2d: argument checks, then the kernels of core/kernels/conv2d and pool2d,
+// each forward followed by its backward. The kernels hold the loops; this file holds the graph.
+#include "core/ops/conv_pool.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/autograd.hpp"
+#include "core/error.hpp"
+#include "core/kernels/conv2d.hpp"
+#include "core/kernels/pool2d.hpp"
+
+namespace xgrad {
+namespace {
+
+std::string str(Size2 s) {
+  std::ostringstream out;
+  out << "(" << s.h << ", " << s.w << ")";
+  return out.str();
+}
+
+void check_input(const Tensor& x, const char* op) {
+  XGRAD_CHECK(x.defined(), op, ": the input is undefined");
+  XGRAD_CHECK(x.dim() == 4, op, ": the input must be (N, C, H, W), got shape ", shape_str(x.shape()));
+}
+
+// Output length along one axis, PyTorch's floor formula; 0 when the (dilated) kernel does not fit.
+int out_size(int in, int kernel, int stride, int pad, int dilation) {
+  const std::int64_t span = std::int64_t(dilation) * (kernel - 1) + 1;
+  const std::int64_t room = std::int64_t(in) + 2 * std::int64_t(pad) - span;
+  return room < 0 ? 0 : int(room / stride + 1);
+}
+
+kernels::Pool2dDims pool_dims(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding,
+                              const char* op) {
+  check_input(x, op);
+  const Size2 s = stride.value_or(kernel);
+  XGRAD_CHECK(kernel.h >= 1 && kernel.w >= 1, op, ": kernel size must be >= 1, got ", str(kernel));
+  XGRAD_CHECK(s.h >= 1 && s.w >= 1, op, ": stride must be >= 1, got ", str(s));
+  XGRAD_CHECK(padding.h >= 0 && padding.w >= 0, op, ": padding must be >= 0, got ", str(padding));
+  XGRAD_CHECK(padding.h <= kernel.h / 2 && padding.w <= kernel.w / 2, op, ": padding ", str(padding),
+              " must be at most half the kernel size ", str(kernel));
+  const int H = int(x.size(2)), W = int(x.size(3));
+  const int OH = out_size(H, kernel.h, s.h, padding.h, 1), OW = out_size(W, kernel.w, s.w, padding.w, 1);
+  XGRAD_CHECK(OH >= 1 && OW >= 1, op, ": the kernel ", str(kernel), " does not fit the input size (", H, ", ",
+              W, ") with padding ", str(padding), " (input shape ", shape_str(x.shape()), ")");
+  return {.N = int(x.size(0)), .C = int(x.size(1)), .H = H, .W = W, .KH = kernel.h, .KW = kernel.w,
+          .SH = s.h, .SW = s.w, .PH = padding.h, .PW = padding.w, .OH = OH, .OW = OW};
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+              Size2 dilation) {
+  check_input(x, "conv2d");
+  XGRAD_CHECK(weight.defined(), "conv2d: the weight is undefined");
+  XGRAD_CHECK(weight.dim() == 4, "conv2d: the weight must be (O, C, KH, KW), got shape ",
+              shape_str(weight.shape()));
+  XGRAD_CHECK(weight.size(1) == x.size(1), "conv2d: the input ", shape_str(x.shape()), " has ", x.size(1),
+              " channels but the weight ", shape_str(weight.shape()), " expects ", weight.size(1));
+  XGRAD_CHECK(weight.size(2) >= 1 && weight.size(3) >= 1, "conv2d: the weight ", shape_str(weight.shape()),
+              " has an empty kernel");
+  XGRAD_CHECK(!bias.defined() || bias.shape() == Shape{weight.size(0)}, "conv2d: the bias must have shape (",
+              weight.size(0), ") for the weight ", shape_str(weight.shape()), ", got ",
+              shape_str(bias.shape()));
+  XGRAD_CHECK(stride.h >= 1 && stride.w >= 1, "conv2d: stride must be >= 1, got ", str(stride));
+  XGRAD_CHECK(padding.h >= 0 && padding.w >= 0, "conv2d: padding must be >= 0, got ", str(padding));
+  XGRAD_CHECK(dilation.h >= 1 && dilation.w >= 1, "conv2d: dilation must be >= 1, got ", str(dilation));
+  const int H = int(x.size(2)), W = int(x.size(3)), KH = int(weight.size(2)), KW = int(weight.size(3));
+  const int OH = out_size(H, KH, stride.h, padding.h, dilation.h);
+  const int OW = out_size(W, KW, stride.w, padding.w, dilation.w);
+  XGRAD_CHECK(OH >= 1 && OW >= 1, "conv2d: the kernel (", KH, ", ", KW, ") with dilation ", str(dilation),
+              " does not fit the input size (", H, ", ", W, ") with padding ", str(padding), " (input ",
+              shape_str(x.shape()), ", weight ", shape_str(weight.shape()), ")");
+  const kernels::Conv2dDims d{.N = int(x.size(0)), .C = int(x.size(1)), .H = H, .W = W,
+                              .O = int(weight.size(0)), .KH = KH, .KW = KW,
+                              .SH = stride.h, .SW = stride.w, .PH = padding.h, .PW = padding.w,
+                              .DH = dilation.h, .DW = dilation.w, .OH = OH, .OW = OW};
+
+  Tensor out = empty({x.size(0), weight.size(0), std::size_t(OH), std::size_t(OW)});
+  kernels::conv2d_forward(out.data(), x.data(), weight.data(), bias.defined() ? bias.data() : nullptr, d);
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  if (!needs_grad(inputs)) return out;
+  // dx = conv_transpose(g, weight); dweight = sum_n g_n col_n^T; dbias = sum of g over n, oh, ow.
+  return record(out, "conv2d", inputs, [x, weight, bias, d](const Tensor& g) {
+    std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+    if (x.requires_grad()) {
+      grads[0] = empty(x.shape());
+      kernels::conv2d_backward_input(grads[0].data(), g.data(), weight.data(), d);
+    }
+    if (weight.requires_grad()) {
+      grads[1] = empty(weight.shape());
+      kernels::conv2d_backward_weight(grads[1].data(), g.data(), x.data(), d);
+    }
+    if (bias.requires_grad()) {
+      grads[2] = empty(bias.shape());
+      kernels::conv2d_backward_bias(grads[2].data(), g.data(), d);
+    }
+    return grads;
+  });
+}
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
+  const kernels::Pool2dDims d = pool_dims(x, kernel, stride, padding, "max_pool2d");
+  Tensor out = empty({x.size(0), x.size(1), std::size_t(d.OH), std::size_t(d.OW)});
+  if (!needs_grad({x})) {
+    kernels::max_pool2d_forward(out.data(), nullptr, x.data(), d);
+    return out;
+  }
+  // The winners' positions are all the backward needs.
+  auto argmax = std::make_shared<std::vector<std::int32_t>>(out.numel());
+  kernels::max_pool2d_forward(out.data(), argmax->data(), x.data(), d);
+  return record(out, "max_pool2d", {x}, [argmax, d, shape = x.shape()](const Tensor& g) {
+    Tensor dx = empty(shape);
+    kernels::max_pool2d_backward(dx.data(), g.data(), argmax->data(), d);
+    return std::vector<Tensor>{dx};
+  });
+}
+
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
+  const kernels::Pool2dDims d = pool_dims(x, kernel, stride, padding, "avg_pool2d");
+  Tensor out = empty({x.size(0), x.size(1), std::size_t(d.OH), std::size_t(d.OW)});
+  kernels::avg_pool2d_forward(out.data(), x.data(), d);
+  return record(out, "avg_pool2d", {x}, [d, shape = x.shape()](const Tensor& g) {
+    Tensor dx = empty(shape);
+    kernels::avg_pool2d_backward(dx.data(), g.data(), d);
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace xgrad

@@ -1,0 +1,44 @@
+// BinaryFile: see binary_file.hpp.
+#include "data/binary_file.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace xgrad::data_detail {
+
+BinaryFile::BinaryFile(std::string path, const char* op) : path_(std::move(path)), op_(op) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) {
+    if (fs::exists(path_ + ".gz", ec))
+      fail("file not found (a gzip-compressed copy ", path_, ".gz is there: decompress it with gunzip)");
+    fail("file not found");
+  }
+  if (!fs::is_regular_file(path_, ec)) fail("not a regular file");
+  file_.reset(std::fopen(path_.c_str(), "rb"));
+  if (!file_) fail("cannot open (", std::strerror(errno), ")");
+  size_ = fs::file_size(path_, ec);
+  if (ec) fail("cannot read its size (", ec.message(), ")");
+}
+
+void BinaryFile::read(void* out, std::size_t bytes) {
+  const std::size_t got = std::fread(out, 1, bytes, file_.get());
+  if (got != bytes)
+    fail("read failed at byte ", offset_ + got, " of ", size_, " (wanted ", bytes, " bytes from byte ",
+         offset_, ")");
+  offset_ += bytes;
+}
+
+void bytes_to_unit_floats(float* out, const unsigned char* in, std::size_t n) {
+  // A table keeps the division exact (v / 255.0f, not v * (1 / 255.0f)) at the cost of a lookup.
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int v = 0; v < 256; ++v) t[v] = static_cast<float>(v) / 255.0f;
+    return t;
+  }();
+  for (std::size_t i = 0; i < n; ++i) out[i] = table[in[i]];
+}
+
+}  // namespace xgrad::data_detail

@@ -1,0 +1,59 @@
+// CIFAR-10 binary reader: see cifar.hpp. Every file is opened and size-checked before any is read, so a
+// missing or truncated batch fails fast, and the images land in one tensor without a second copy.
+#include "data/cifar.hpp"
+
+#include <cstdint>
+
+#include "data/binary_file.hpp"
+
+namespace xgrad {
+namespace {
+
+using data_detail::BinaryFile;
+
+constexpr std::size_t kPixels = 3 * 32 * 32;  // one image: R, G, B planes of 32x32
+constexpr std::size_t kRecord = 1 + kPixels;  // label byte + pixels
+constexpr int kClasses = 10;
+
+}  // namespace
+
+Dataset read_cifar10(const std::vector<std::string>& paths) {
+  XGRAD_CHECK(!paths.empty(), "read_cifar10: no files given");
+  std::vector<BinaryFile> files;
+  std::uint64_t total = 0;
+  for (const auto& path : paths) {
+    BinaryFile& file = files.emplace_back(path, "read_cifar10");
+    if (file.size() == 0 || file.size() % kRecord != 0)
+      file.fail("size ", file.size(), " is not a positive multiple of the ", kRecord,
+                "-byte record (1 label byte + 3x32x32 pixels): expected ",
+                (file.size() / kRecord + 1) * kRecord, " bytes for ", file.size() / kRecord + 1, " records");
+    total += file.size() / kRecord;
+  }
+
+  Tensor images = empty({total, 3, 32, 32});
+  Labels labels(total);
+  std::vector<unsigned char> record(kRecord);
+  std::uint64_t i = 0;
+  for (auto& file : files) {
+    const std::uint64_t n = file.size() / kRecord;
+    for (std::uint64_t r = 0; r < n; ++r, ++i) {
+      file.read(record.data(), kRecord);
+      if (record[0] >= kClasses)
+        file.fail("label ", int{record[0]}, " of record ", r, " is outside [0, ", kClasses, ")");
+      labels[i] = record[0];
+      data_detail::bytes_to_unit_floats(images.data() + i * kPixels, record.data() + 1, kPixels);
+    }
+  }
+  return Dataset(std::move(images), std::move(labels));
+}
+
+Dataset read_cifar10(const std::string& path) { return read_cifar10(std::vector<std::string>{path}); }
+
+Dataset load_cifar10(const std::string& dir, bool train) {
+  if (!train) return read_cifar10(dir + "/test_batch.bin");
+  std::vector<std::string> paths;
+  for (int b = 1; b <= 5; ++b) paths.push_back(dir + "/data_batch_" + std::to_string(b) + ".bin");
+  return read_cifar10(paths);
+}
+
+}  // namespace xgrad

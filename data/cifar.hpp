@@ -1,0 +1,21 @@
+// Reader for the CIFAR-10 binary version (Krizhevsky, "cifar-10-batches-bin"): each record is one label
+// byte in [0, 10) and 3072 pixel bytes, the R, G and B planes of a 32x32 image, row-major.
+// Images become floats in [0, 1] of shape (N, 3, 32, 32). Not the Python (pickle) version.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+
+namespace xgrad {
+
+// One batch file (data_batch_1.bin ... test_batch.bin): any whole number of records, at least one.
+Dataset read_cifar10(const std::string& path);
+
+// Several batch files concatenated in order, read straight into one tensor.
+Dataset read_cifar10(const std::vector<std::string>& paths);
+
+// dir/data_batch_1.bin ... data_batch_5.bin (train, 50,000 images) or dir/test_batch.bin (10,000).
+Dataset load_cifar10(const std::string& dir, bool train = true);
+
+}  // namespace xgrad

@@ -1,0 +1,80 @@
+// DataLoader: see data_loader.hpp.
+#include "data/data_loader.hpp"
+
+#include <cstring>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/tensor_impl.hpp"
+
+namespace xgrad {
+namespace {
+
+// The transform's generator gets a seed unrelated to the shuffle's, so adding or removing an augmentation
+// does not change the order of the samples.
+constexpr std::uint64_t kTransformSeedSalt = 0x6a09e667f3bcc909ULL;
+
+bool reusable(const Tensor& t, const Shape& shape) {
+  return t.defined() && t.shape() == shape && t.impl_ptr().use_count() == 1 &&
+         t.impl()->storage.use_count() == 1 && !t.requires_grad();
+}
+
+}  // namespace
+
+DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options, Transform transform)
+    : dataset_(std::move(dataset)),
+      options_(options),
+      transform_(std::move(transform)),
+      shuffle_gen_(options.seed),
+      transform_gen_(options.seed ^ kTransformSeedSalt) {
+  XGRAD_CHECK(dataset_.size() > 0, "DataLoader: the dataset is empty");
+  XGRAD_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive");
+  XGRAD_CHECK(!options_.drop_last || options_.batch_size <= dataset_.size(), "DataLoader: batch_size ",
+              options_.batch_size, " with drop_last leaves no batch from ", dataset_.size(), " samples");
+  order_.resize(dataset_.size());
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+}
+
+std::size_t DataLoader::size() const {
+  const std::size_t n = dataset_.size(), b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+DataLoader::Iterator DataLoader::begin() {
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  if (options_.shuffle) {
+    // Fisher-Yates: for i = N-1 .. 1, swap order[i] with order[j], j uniform in [0, i].
+    for (std::size_t i = order_.size() - 1; i > 0; --i)
+      std::swap(order_[i], order_[shuffle_gen_.below(i + 1)]);
+  }
+  load(0);
+  return Iterator(this, 0);
+}
+
+DataLoader::Iterator& DataLoader::Iterator::operator++() {
+  XGRAD_CHECK(loader_ != nullptr && index_ < loader_->size(), "DataLoader: iterator advanced past the end");
+  if (++index_ < loader_->size()) loader_->load(index_);
+  return *this;
+}
+
+void DataLoader::load(std::size_t batch_index) {
+  const std::size_t first = batch_index * options_.batch_size;
+  const std::size_t count = std::min(options_.batch_size, dataset_.size() - first);
+  Shape shape = dataset_.inputs().shape();
+  shape[0] = count;
+  if (!reusable(current_.inputs, shape)) current_.inputs = empty(shape);
+
+  // inputs[b] = dataset.inputs[order[first + b]], labels[b] likewise.
+  const std::size_t sample = numel(dataset_.sample_shape());
+  const float* src = dataset_.inputs().data();
+  float* dst = current_.inputs.data();
+  current_.labels.resize(count);
+  for (std::size_t b = 0; b < count; ++b) {
+    const std::size_t i = order_[first + b];
+    std::memcpy(dst + b * sample, src + i * sample, sample * sizeof(float));
+    current_.labels[b] = dataset_.labels()[i];
+  }
+  if (transform_) transform_(current_.inputs, transform_gen_);
+}
+
+}  // namespace xgrad

@@ -1,0 +1,85 @@
+// DataLoader: batches of a Dataset, like torch.utils.data.DataLoader without workers. Each begin() starts an
+// epoch: with shuffle on it draws a fresh permutation (Fisher-Yates on its own seeded Generator), then
+// yields Batch{inputs (B, ...), labels} in order, a transform applied to each batch. Same seed, same
+// batches, bit for bit. Single-threaded and in memory: no prefetching, no lazy file reading.
+//
+//   DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 1}, compose({...}));
+//   for (const auto& [x, y] : loader) { ... }
+//
+// The batch buffer is reused for the next batch when nothing else holds it (the last step's graph is
+// gone); a batch kept alive elsewhere is never overwritten, the loader allocates a new one instead.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+#include "core/generator.hpp"
+#include "core/tensor.hpp"
+#include "data/dataset.hpp"
+#include "data/transforms.hpp"
+
+namespace xgrad {
+
+struct DataLoaderOptions {
+  std::size_t batch_size = 1;
+  bool shuffle = false;
+  bool drop_last = false;  // drop the last batch when it is smaller than batch_size
+  std::uint64_t seed = 0;  // seeds the shuffle and, separately, the transform's draws
+};
+
+struct Batch {
+  Tensor inputs;  // (B, ...sample shape), after the transform
+  Labels labels;  // B labels
+};
+
+class DataLoader {
+ public:
+  DataLoader(Dataset dataset, DataLoaderOptions options = {}, Transform transform = nullptr);
+
+  // Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  std::size_t size() const;
+  const Dataset& dataset() const { return dataset_; }
+  const DataLoaderOptions& options() const { return options_; }
+  // The generators' states, so a checkpoint can resume the same sequence of epochs.
+  Generator& shuffle_generator() { return shuffle_gen_; }
+  Generator& transform_generator() { return transform_gen_; }
+
+  class Iterator {
+   public:
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    const Batch& operator*() const { return loader_->current_; }
+    const Batch* operator->() const { return &loader_->current_; }
+    Iterator& operator++();
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return loader_ == nullptr || index_ >= loader_->size(); }
+
+   private:
+    friend class DataLoader;
+    Iterator(DataLoader* loader, std::size_t index) : loader_(loader), index_(index) {}
+    DataLoader* loader_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  // Starts a new epoch (reshuffling when shuffle is on) and loads its first batch. One epoch at a time:
+  // calling begin() again restarts, and earlier iterators then follow the new epoch.
+  Iterator begin();
+  std::default_sentinel_t end() const { return {}; }
+
+  // The sample indices of the current epoch, in the order they are batched.
+  const std::vector<std::size_t>& order() const { return order_; }
+
+ private:
+  void load(std::size_t batch_index);
+
+  Dataset dataset_;
+  DataLoaderOptions options_;
+  Transform transform_;
+  Generator shuffle_gen_, transform_gen_;
+  std::vector<std::size_t> order_;
+  Batch current_;
+};
+
+}  // namespace xgrad

@@ -1,0 +1,92 @@
+// IDX readers and load_mnist: see idx.hpp. The file's size must equal header + payload exactly, so a
+// truncated or padded download is caught before anything is read.
+#include "data/idx.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "data/binary_file.hpp"
+
+namespace xgrad {
+namespace {
+
+using data_detail::big_endian_u32;
+using data_detail::BinaryFile;
+
+constexpr std::uint32_t kImageMagic = 2051;  // 0x00000803: unsigned byte, 3 dimensions
+constexpr std::uint32_t kLabelMagic = 2049;  // 0x00000801: unsigned byte, 1 dimension
+
+// Reads the header's `words` big-endian u32 (the magic first), checking size and magic on the way.
+std::vector<std::uint32_t> read_header(BinaryFile& file, std::size_t words, std::uint32_t magic,
+                                       const char* kind) {
+  const std::size_t bytes = 4 * words;
+  if (file.size() < bytes)
+    file.fail("truncated: ", file.size(), " bytes, shorter than the ", bytes, "-byte IDX ", kind, " header");
+  std::vector<unsigned char> raw(bytes);
+  file.read(raw.data(), bytes);
+  if (raw[0] == 0x1f && raw[1] == 0x8b) file.fail("is gzip-compressed: decompress it first (gunzip)");
+  std::vector<std::uint32_t> header(words);
+  for (std::size_t i = 0; i < words; ++i) header[i] = big_endian_u32(raw.data() + 4 * i);
+  if (header[0] != magic)
+    file.fail("bad magic number ", header[0], " (expected ", magic, " for an IDX ", kind, " file)");
+  return header;
+}
+
+}  // namespace
+
+Tensor read_idx_images(const std::string& path) {
+  BinaryFile file(path, "read_idx_images");
+  const auto header = read_header(file, 4, kImageMagic, "image");
+  const std::uint64_t n = header[1], rows = header[2], cols = header[3];
+  if (rows == 0 || cols == 0) file.fail("images of ", rows, "x", cols, " pixels are empty");
+  // rows * cols < 2^64; only n * (rows * cols) can overflow.
+  const std::uint64_t pixels = rows * cols;
+  if (n > (std::numeric_limits<std::uint64_t>::max() - 16) / pixels)
+    file.fail("header claims ", n, " images of ", rows, "x", cols, ": too large");
+  const std::uint64_t expected = 16 + n * pixels;
+  if (file.size() != expected)
+    file.fail("expected ", expected, " bytes (16-byte header + ", n, " images of ", rows, "x", cols,
+              "), found ", file.size());
+
+  Tensor images = empty({n, 1, rows, cols});
+  std::vector<unsigned char> image(pixels);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    file.read(image.data(), pixels);
+    data_detail::bytes_to_unit_floats(images.data() + i * pixels, image.data(), pixels);
+  }
+  return images;
+}
+
+Labels read_idx_labels(const std::string& path, int num_classes) {
+  XGRAD_CHECK(num_classes > 0 && num_classes <= 256, "read_idx_labels: num_classes ", num_classes,
+              " is not in [1, 256]");
+  BinaryFile file(path, "read_idx_labels");
+  const auto header = read_header(file, 2, kLabelMagic, "label");
+  const std::uint64_t n = header[1];
+  if (file.size() != 8 + n)
+    file.fail("expected ", 8 + n, " bytes (8-byte header + ", n, " labels), found ", file.size());
+
+  std::vector<unsigned char> raw(n);
+  file.read(raw.data(), n);
+  Labels labels(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (raw[i] >= num_classes)
+      file.fail("label ", int{raw[i]}, " at index ", i, " is outside [0, ", num_classes, ")");
+    labels[i] = raw[i];
+  }
+  return labels;
+}
+
+Dataset load_mnist(const std::string& dir, bool train) {
+  const std::string prefix = dir + "/" + (train ? "train" : "t10k");
+  const std::string images_path = prefix + "-images-idx3-ubyte";
+  const std::string labels_path = prefix + "-labels-idx1-ubyte";
+  Tensor images = read_idx_images(images_path);
+  Labels labels = read_idx_labels(labels_path);
+  XGRAD_CHECK(images.size(0) == labels.size(), "load_mnist: ", images.size(0), " images in ", images_path,
+              " but ", labels.size(), " labels in ", labels_path);
+  return Dataset(std::move(images), std::move(labels));
+}
+
+}  // namespace xgrad

@@ -1,0 +1,22 @@
+// Readers for the IDX format of MNIST and Fashion-MNIST (LeCun et al.): big-endian headers, raw bytes.
+// Images (magic 2051) become floats in [0, 1] of shape (N, 1, rows, cols); labels (magic 2049) become Labels.
+// Uncompressed files only: scripts/fetch_data.sh decompresses. Every defect throws xgrad::Error naming it.
+#pragma once
+#include <string>
+
+#include "core/tensor.hpp"
+#include "data/dataset.hpp"
+
+namespace xgrad {
+
+// An IDX image file: magic 2051, then N, rows, cols (u32 big-endian), then N*rows*cols bytes.
+Tensor read_idx_images(const std::string& path);
+
+// An IDX label file: magic 2049, then N (u32 big-endian), then N bytes, each in [0, num_classes).
+Labels read_idx_labels(const std::string& path, int num_classes = 10);
+
+// dir/train-images-idx3-ubyte and dir/train-labels-idx1-ubyte (train) or the t10k-* pair (test), as
+// MNIST and Fashion-MNIST both name them; checks that the image and label counts agree.
+Dataset load_mnist(const std::string& dir, bool train = true);
+
+}  // namespace xgrad

@@ -1,0 +1,131 @@
+// The shared trainer flow: see classifier_app.hpp.
+#include "examples/common/classifier_app.hpp"
+
+#include <omp.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "examples/common/progress.hpp"
+#include "examples/common/training.hpp"
+#include "models/atomic_file.hpp"
+#include "models/checkpoint.hpp"
+#include "optim/adam.hpp"
+#include "optim/sgd.hpp"
+
+namespace xgrad::examples {
+
+void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
+  app.add_option("--epochs", c.epochs, "Epochs to train")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, "Images per step")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+      ->capture_default_str();
+  app.add_option("--lr", c.lr, "Learning rate (the peak rate for onecycle)")
+      ->check(CLI::Range(1e-8, 10.0))
+      ->capture_default_str();
+  app.add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) | adam | adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+      ->capture_default_str();
+  app.add_option("--schedule", c.schedule, "Learning-rate schedule, stepped per batch")
+      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))
+      ->capture_default_str();
+  app.add_option("--weight-decay", c.weight_decay, "Weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_flag("--no-bn", c.no_bn, "The same network without batch normalization");
+  app.add_option("--threads", c.threads, "OpenMP threads")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--seed", c.seed, "Seed of weights, shuffling and augmentation")->capture_default_str();
+  app.add_option("--limit", c.limit, "Train on the first N images only (0: all)")->capture_default_str();
+  app.add_option("--checkpoint", c.checkpoint, "Save a checkpoint here after every epoch");
+  app.add_option("--resume", c.resume, "Resume from this checkpoint");
+  app.add_option("--report", c.report, "Write a JSON report of the run here");
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& c, Module& model) {
+  if (c.optimizer == "adam") {
+    return std::make_unique<Adam>(model.named_parameters(), AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  }
+  if (c.optimizer == "adamw") {
+    return std::make_unique<AdamW>(model.named_parameters(),
+                                   AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  }
+  return std::make_unique<SGD>(model.named_parameters(), SGDOptions{.lr = c.lr, .momentum = 0.9,
+                                                                    .weight_decay = c.weight_decay,
+                                                                    .nesterov = true});
+}
+
+std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer& optimizer,
+                                            std::size_t steps_per_epoch) {
+  const auto total = static_cast<std::int64_t>(steps_per_epoch) * c.epochs;
+  if (c.schedule == "step") {
+    return std::make_unique<StepLR>(optimizer, std::max<std::int64_t>(1, total / 3), 0.1);
+  }
+  if (c.schedule == "cosine") return std::make_unique<CosineAnnealingLR>(optimizer, total);
+  if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total);
+  return nullptr;
+}
+
+namespace {
+
+nlohmann::json config_json(const ClassifierConfig& c, const std::string& architecture) {
+  return {{"data", c.data},         {"dataset", c.dataset},   {"epochs", c.epochs},
+          {"batch_size", c.batch_size}, {"lr", c.lr},         {"optimizer", c.optimizer},
+          {"schedule", c.schedule}, {"weight_decay", c.weight_decay}, {"batch_norm", !c.no_bn},
+          {"threads", c.threads},   {"seed", c.seed},         {"limit", c.limit},
+          {"architecture", architecture}};
+}
+
+nlohmann::json epoch_json(const EpochResult& r) {
+  return {{"epoch", r.epoch},
+          {"train_loss", r.train_loss},
+          {"train_accuracy", r.train_accuracy},
+          {"test_accuracy", r.test_accuracy},
+          {"images_per_second", r.images_per_second},
+          {"seconds", r.seconds}};
+}
+
+}  // namespace
+
+int run_classifier(const ClassifierConfig& c, const std::string& architecture, Module& model, DataLoader& train,
+                   DataLoader& test) {
+  omp_set_num_threads(c.threads);
+  auto optimizer = make_optimizer(c, model);
+  auto scheduler = make_scheduler(c, *optimizer, train.size());
+  nlohmann::json report = {{"config", config_json(c, architecture)}, {"epochs", nlohmann::json::array()}};
+
+  int first_epoch = 1;
+  if (!c.resume.empty()) {
+    TrainingState state = load_checkpoint(c.resume, model, optimizer.get(), scheduler.get(),
+                                          {&train.shuffle_generator(), &train.transform_generator()});
+    first_epoch = static_cast<int>(state.epoch) + 1;
+    if (state.metadata.contains("report_epochs")) report["epochs"] = state.metadata["report_epochs"];
+    std::fprintf(stderr, "resumed from %s after epoch %d\n", c.resume.c_str(), first_epoch - 1);
+  }
+
+  for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
+    const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs);
+    EpochResult r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label);
+    r.test_accuracy = evaluate(model, test);
+    std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
+                 epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
+    report["epochs"].push_back(epoch_json(r));
+    if (!c.checkpoint.empty()) {
+      TrainingState state;
+      state.epoch = epoch;
+      state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
+      state.metadata = {{"architecture", architecture}, {"report_epochs", report["epochs"]}};
+      save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
+                      {&train.shuffle_generator(), &train.transform_generator()}, state);
+    }
+  }
+  report["peak_rss_mb"] = peak_rss_mb();
+  if (!report["epochs"].empty()) {
+    const auto& last = report["epochs"].back();
+    std::printf("final: test accuracy %.2f%% after %d epochs, %.0f img/s, peak memory %.0f MB\n",
+                100 * last["test_accuracy"].get<double>(), c.epochs, last["images_per_second"].get<double>(),
+                report["peak_rss_mb"].get<double>());
+  }
+  if (!c.report.empty()) write_file_atomically(c.report, report.dump(2) + "\n");
+  return 0;
+}
+
+}  // namespace xgrad::examples

@@ -1,0 +1,48 @@
+// The command line and the epoch loop shared by train_mnist and train_cifar10: flags, optimizer and
+// schedule from flags, per-epoch evaluation, checkpoint every epoch, resume, and the JSON report.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "data/data_loader.hpp"
+#include "layers/module.hpp"
+#include "optim/lr_scheduler.hpp"
+#include "optim/optimizer.hpp"
+
+namespace xgrad::examples {
+
+struct ClassifierConfig {
+  std::string data;
+  std::string dataset;
+  int epochs = 2;
+  std::size_t batch_size = 64;
+  double lr = 0.05;
+  std::string optimizer = "sgd";  // sgd (momentum 0.9) | adam | adamw
+  std::string schedule = "onecycle";  // none | step | cosine | onecycle
+  double weight_decay = 0;
+  bool no_bn = false;
+  int threads = 1;
+  std::uint64_t seed = 1;
+  std::size_t limit = 0;  // 0: every training image
+  std::string checkpoint;
+  std::string resume;
+  std::string report;
+};
+
+// Adds the shared flags to `app`, with `config`'s current values as defaults.
+void add_classifier_flags(CLI::App& app, ClassifierConfig& config);
+
+std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& config, Module& model);
+// Steps once per batch; nullptr for "none".
+std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& config, Optimizer& optimizer,
+                                            std::size_t steps_per_epoch);
+
+// Trains for config.epochs (from the resumed epoch on), evaluating on `test` after each epoch, saving the
+// checkpoint and the report as configured. `architecture` describes the model in the checkpoint.
+// Returns the process exit status.
+int run_classifier(const ClassifierConfig& config, const std::string& architecture, Module& model,
+                   DataLoader& train, DataLoader& test);
+
+}  // namespace xgrad::examples

@@ -1,0 +1,39 @@
+// The training loop the example trainers share: one epoch of steps with a live progress line, evaluation
+// under no-grad in eval mode, and a guard that stops on a non-finite loss instead of training on NaN.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "data/data_loader.hpp"
+#include "layers/module.hpp"
+#include "optim/lr_scheduler.hpp"
+#include "optim/optimizer.hpp"
+
+namespace xgrad::examples {
+
+struct EpochResult {
+  int epoch = 0;
+  double train_loss = 0;      // mean over the epoch's batches, weighted by batch size
+  double train_accuracy = 0;  // fraction of training images classified right while training
+  double test_accuracy = 0;
+  double images_per_second = 0;  // training only
+  double seconds = 0;            // training only
+};
+
+// Called after every step with (step within epoch, loss of the step); return false to stop the epoch.
+using StepCallback = std::function<bool(std::size_t step, double loss)>;
+
+// Trains `model` for one epoch over `loader`. `scheduler`, if given, steps after every batch.
+// Throws xgrad::Error naming the epoch and step if the loss becomes NaN or infinite.
+EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
+                        int epoch, const std::string& label, const StepCallback& on_step = nullptr);
+
+// Fraction of `loader`'s samples whose argmax logit equals the label; model in eval mode, no graph.
+// Restores the model's train/eval mode afterwards.
+double evaluate(Module& model, DataLoader& loader);
+
+// Number of rows of logits (N, C) whose argmax equals the label.
+std::size_t count_correct(const Tensor& logits, const Labels& labels);
+
+}  // namespace xgrad::examples

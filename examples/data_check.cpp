@@ -1,0 +1,63 @@
+// data_check: loads a data set directory with xgrad's readers and prints what it holds, so a fetched or
+// hand-placed copy can be checked before training. Format by file names: IDX (MNIST, Fashion-MNIST) or
+// CIFAR-10 binary. Usage: data_check DIR [DIR...]   e.g. data_check datasets/mnist datasets/fashion
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "data/cifar.hpp"
+#include "data/dataset.hpp"
+#include "data/idx.hpp"
+#include "data/transforms.hpp"
+#include "xgrad.hpp"
+
+namespace {
+
+void print_split(const char* name, const xgrad::Dataset& d) {
+  std::printf("  %-5s %zu samples of %s\n", name, d.size(), xgrad::shape_str(d.sample_shape()).c_str());
+  const auto counts = xgrad::bincount(d.labels(), 10);
+  std::printf("        labels:");
+  for (std::size_t k = 0; k < counts.size(); ++k) std::printf(" %zu:%zu", k, counts[k]);
+  std::printf("\n");
+  const auto stats = xgrad::channel_mean_std(d.inputs());
+  std::printf("        pixel mean/std per channel:");
+  for (std::size_t c = 0; c < stats.mean.size(); ++c) std::printf(" %.4f/%.4f", stats.mean[c], stats.std[c]);
+  std::printf("\n");
+}
+
+int check(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const bool idx =
+      fs::exists(dir + "/train-images-idx3-ubyte") || fs::exists(dir + "/t10k-images-idx3-ubyte");
+  const bool cifar = fs::exists(dir + "/data_batch_1.bin") || fs::exists(dir + "/test_batch.bin");
+  if (!idx && !cifar) {
+    std::fprintf(stderr,
+                 "data_check: %s holds neither IDX (train-images-idx3-ubyte) nor CIFAR-10 "
+                 "(data_batch_1.bin) files\n",
+                 dir.c_str());
+    return 1;
+  }
+  std::printf("%s (%s)\n", dir.c_str(), idx ? "IDX" : "CIFAR-10 binary");
+  print_split("train", idx ? xgrad::load_mnist(dir, true) : xgrad::load_cifar10(dir, true));
+  print_split("test", idx ? xgrad::load_mnist(dir, false) : xgrad::load_cifar10(dir, false));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s DIR [DIR...]\n", argv[0]);
+    return 2;
+  }
+  int status = 0;
+  for (int i = 1; i < argc; ++i) {
+    try {
+      status |= check(argv[i]);
+    } catch (const xgrad::Error& e) {
+      std::fprintf(stderr, "data_check: %s\n", e.what());
+      status = 1;
+    }
+  }
+  return status;
+}

@@ -1,0 +1,45 @@
+// train_mnist: the reference CNN (Conv-BN-ReLU-Pool x2, Dense-BN-ReLU, Dense) on MNIST or Fashion-MNIST.
+//   ./build/train_mnist --data datasets/mnist --epochs 2 --report runs/mnist.json
+#include <cstdio>
+
+#include "data/data_loader.hpp"
+#include "data/idx.hpp"
+#include "data/transforms.hpp"
+#include "examples/common/classifier_app.hpp"
+#include "examples/common/cli.hpp"
+#include "models/reference_networks.hpp"
+
+using namespace xgrad;
+
+int main(int argc, char** argv) {
+  examples::ClassifierConfig config;
+  config.data = "datasets/mnist";
+  config.dataset = "mnist";
+  CLI::App app("Train the reference CNN on MNIST or Fashion-MNIST (IDX files).", "train_mnist");
+  app.add_option("--data", config.data, "Folder with the four IDX files")->capture_default_str();
+  app.add_option("--dataset", config.dataset, "mnist | fashion (sets the normalization constants)")
+      ->check(CLI::IsMember({"mnist", "fashion"}))
+      ->capture_default_str();
+  examples::add_classifier_flags(app, config);
+  if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
+
+  try {
+    Dataset train_set = load_mnist(config.data, true);
+    Dataset test_set = load_mnist(config.data, false);
+    if (config.limit > 0 && config.limit < train_set.size()) train_set = train_set.subset(0, config.limit);
+    // The usual per-data-set constants (mean, std of the training pixels).
+    const bool fashion = config.dataset == "fashion";
+    Normalize normalize({fashion ? 0.2860f : 0.1307f}, {fashion ? 0.3530f : 0.3081f});
+
+    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, normalize);
+    DataLoader test(test_set, {.batch_size = 1000}, normalize);
+    auto model = mnist_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
+    std::fprintf(stderr, "train_mnist: %zu training and %zu test images from %s, %s\n", train_set.size(),
+                 test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
+    return examples::run_classifier(config, config.no_bn ? "mnist_cnn(none)" : "mnist_cnn(batch)", *model, train,
+                                    test);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train_mnist: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,59 @@
+// Activation layers: Module wrappers, with PyTorch's names and defaults, around the ops of
+// core/ops/activation.hpp. They hold no parameters.
+#pragma once
+#include <string>
+
+#include "layers/module.hpp"
+
+namespace xgrad {
+
+class ReLU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "ReLU()"; }
+};
+
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(float negative_slope = 0.01f);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;  // "LeakyReLU(negative_slope=0.01)"
+  float negative_slope() const { return negative_slope_; }
+
+ private:
+  float negative_slope_;
+};
+
+class Sigmoid : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Sigmoid()"; }
+};
+
+class Tanh : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "Tanh()"; }
+};
+
+// The exact GELU, x * Phi(x) (PyTorch's default approximate='none').
+class GELU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override { return "GELU()"; }
+};
+
+// Softmax along `dim` (negative counts from the end). PyTorch's implicit-dim default is deprecated, so
+// the axis is required.
+class Softmax : public Module {
+ public:
+  explicit Softmax(int dim);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;  // "Softmax(dim=1)"
+  int dim() const { return dim_; }
+
+ private:
+  int dim_;
+};
+
+}  // namespace xgrad

@@ -1,0 +1,94 @@
+// Batch normalization layers with PyTorch's names and defaults, plus a Keras preset: BatchNorm1d
+// ((N, C) or (N, C, L)), BatchNorm2d ((N, C, H, W)) and BatchNorm3d ((N, C, D, H, W)) share one
+// implementation. The fused kernels live in core/kernels/batch_norm; the TF-style functional forms in
+// core/ops/normalization.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "layers/module.hpp"
+
+namespace xgrad {
+
+// How `momentum` enters the running-statistics update.
+enum class MomentumConvention {
+  PyTorch,  // running = (1 - momentum) * running + momentum * batch   (momentum 0.1)
+  Keras,    // moving  = momentum * moving + (1 - momentum) * batch    (momentum 0.99)
+};
+
+struct BatchNormOptions {
+  int num_features = 0;  // C
+  float eps = 1e-5f;     // added to the variance before the square root
+  float momentum = 0.1f; // in [0, 1]; meaning set by `convention`
+  bool affine = true;    // learnable weight (gamma, ones) and bias (beta, zeros)
+  // Keep running_mean / running_var and use them in eval(); without them eval() uses batch statistics.
+  bool track_running_stats = true;
+  MomentumConvention convention = MomentumConvention::PyTorch;
+  // The running variance is updated with the unbiased batch variance (divides by M - 1, M = N * H * W),
+  // as PyTorch does; Keras uses the biased one (divides by M). Normalizing always uses the biased one.
+  bool unbiased_running_var = true;
+
+  BatchNormOptions() = default;
+  explicit BatchNormOptions(int c) : num_features(c) {}  // PyTorch's defaults
+  // tf.keras.layers.BatchNormalization's defaults: momentum 0.99 (Keras convention), epsilon 1e-3,
+  // biased variance in the moving estimate, center and scale on.
+  static BatchNormOptions keras(int c);
+};
+
+// Normalizes each channel of x (axis 1) by the batch's mean and biased variance in training, and by the
+// running estimates in eval(); then applies weight (gamma) and bias (beta) per channel.
+// Parameters: weight (C), bias (C) when affine. Buffers when track_running_stats: running_mean (C) zeros,
+// running_var (C) ones, num_batches_tracked of shape () (a float count: exact up to 2^24 batches;
+// PyTorch's is int64). Training with a single value per channel (N * H * W == 1) is an error.
+class BatchNorm : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+
+  const BatchNormOptions& options() const { return options_; }
+  // Undefined when the option that creates them is off. They share storage with the registered tensors.
+  Tensor weight() const { return weight_; }
+  Tensor bias() const { return bias_; }
+  Tensor running_mean() const { return running_mean_; }
+  Tensor running_var() const { return running_var_; }
+  Tensor num_batches_tracked() const { return num_batches_tracked_; }
+
+ protected:
+  // `name` is the class name and `layout` the accepted shapes ("(N, C, H, W)"), for messages; `ranks` the
+  // accepted input ranks.
+  BatchNorm(const char* name, const char* layout, std::vector<std::size_t> ranks, const BatchNormOptions& options);
+
+ private:
+  void check_input(const Tensor& x) const;
+  void update_running_stats(const Tensor& batch_mean, const Tensor& batch_var, std::size_t count);
+
+  const char* name_;
+  const char* layout_;
+  std::vector<std::size_t> ranks_;
+  BatchNormOptions options_;
+  Tensor weight_, bias_;
+  Tensor running_mean_, running_var_, num_batches_tracked_;
+};
+
+class BatchNorm1d : public BatchNorm {
+ public:
+  explicit BatchNorm1d(const BatchNormOptions& options)
+      : BatchNorm("BatchNorm1d", "(N, C) or (N, C, L)", {2, 3}, options) {}
+  explicit BatchNorm1d(int num_features) : BatchNorm1d(BatchNormOptions(num_features)) {}
+};
+
+class BatchNorm2d : public BatchNorm {
+ public:
+  explicit BatchNorm2d(const BatchNormOptions& options)
+      : BatchNorm("BatchNorm2d", "(N, C, H, W)", {4}, options) {}
+  explicit BatchNorm2d(int num_features) : BatchNorm2d(BatchNormOptions(num_features)) {}
+};
+
+class BatchNorm3d : public BatchNorm {
+ public:
+  explicit BatchNorm3d(const BatchNormOptions& options)
+      : BatchNorm("BatchNorm3d", "(N, C, D, H, W)", {5}, options) {}
+  explicit BatchNorm3d(int num_features) : BatchNorm3d(BatchNormOptions(num_features)) {}
+};
+
+}  // namespace xgrad

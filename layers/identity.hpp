@@ -1,0 +1,16 @@
+// Identity: returns its input (torch.nn.Identity). A placeholder that keeps positions and names stable,
+// e.g. where fuse_conv_bn removed a BatchNorm. No parameters.
+#pragma once
+#include <string>
+
+#include "layers/module.hpp"
+
+namespace xgrad {
+
+class Identity : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return x; }
+  std::string describe() const override { return "Identity()"; }
+};
+
+}  // namespace xgrad

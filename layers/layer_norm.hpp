@@ -1,0 +1,42 @@
+// LayerNorm (PyTorch's nn.LayerNorm) and its functional form: each sample is normalized over its last k
+// axes (normalized_shape) by its own mean and biased variance, in training and eval alike; weight and bias
+// have normalized_shape and apply elementwise. It runs on the group-norm kernels (G = 1 over (rows, D)).
+#pragma once
+#include <string>
+
+#include "layers/module.hpp"
+
+namespace xgrad {
+
+// x (*, normalized_shape) -> same shape; weight and bias of normalized_shape or undefined.
+// torch.nn.functional.layer_norm.
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                  const Tensor& bias = Tensor(), float eps = 1e-5f);
+
+struct LayerNormOptions {
+  Shape normalized_shape;        // the trailing axes normalized together, e.g. {C, H, W} or {features}
+  float eps = 1e-5f;
+  bool elementwise_affine = true;  // learnable weight (ones) and bias (zeros) of normalized_shape
+
+  LayerNormOptions() = default;
+  explicit LayerNormOptions(Shape shape) : normalized_shape(std::move(shape)) {}
+};
+
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(const LayerNormOptions& options);
+  explicit LayerNorm(const Shape& normalized_shape) : LayerNorm(LayerNormOptions(normalized_shape)) {}
+
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;  // "LayerNorm((10,), eps=1e-05, elementwise_affine=True)"
+
+  const LayerNormOptions& options() const { return options_; }
+  Tensor weight() const { return weight_; }  // undefined without elementwise_affine
+  Tensor bias() const { return bias_; }
+
+ private:
+  LayerNormOptions options_;
+  Tensor weight_, bias_;
+};
+
+}  // namespace xgrad

@@ -1,0 +1,57 @@
+// Saving and loading training checkpoints and inference weights as JSON files (layout and value
+// encoding in checkpoint_format.hpp). Loading checks the whole file before changing anything; saving
+// replaces the file atomically. Not a general serializer: it knows modules, optimizers, schedules and
+// generators, and carries anything else in the free-form metadata.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/generator.hpp"
+#include "layers/module.hpp"
+#include "optim/lr_scheduler.hpp"
+#include "optim/optimizer.hpp"
+
+namespace xgrad {
+
+// Training progress and free-form notes (architecture description, metrics) saved with a checkpoint.
+struct TrainingState {
+  std::int64_t epoch = 0;
+  std::int64_t step = 0;
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// Writes every parameter and buffer of `model`, the optimizer's state and settings, the schedule's
+// state, each generator's state (in order), and `state`. Null optimizer / scheduler: not saved. Throws
+// xgrad::Error naming the file and the field (a NaN or an infinity has no JSON form), leaving any
+// previous file at `path` untouched.
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer = nullptr,
+                     const LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {},
+                     const TrainingState& state = {});
+
+// Restores what the file holds into the objects given and returns epoch, step and metadata. The file
+// and the objects must correspond: an optimizer, scheduler or generator in one and not the other is an
+// error. Every problem (unreadable, truncated or non-JSON file, wrong format or version, unknown or
+// missing names, shape mismatches, wrong types, values that are not finite float32 numbers, settings
+// that differ) throws xgrad::Error naming the file and the field as a JSON pointer, and leaves every
+// object exactly as it was.
+TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer = nullptr,
+                              LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {});
+
+// Like PyTorch's load_state_dict result: names that did not match (strict = false only).
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;     // the model's, absent from the file
+  std::vector<std::string> unexpected_keys;  // the file's, absent from the model
+};
+
+// Weights only, for inference: format, version, metadata and the model's parameters and buffers.
+void save_weights(const std::string& path, const Module& model,
+                  const nlohmann::json& metadata = nlohmann::json::object());
+// Reads the model section of a weights file or of a training checkpoint. strict (the default, as in
+// PyTorch): the names must match exactly; otherwise unmatched names are skipped and reported. Shapes must
+// always match. Nothing changes unless the whole file is valid.
+IncompatibleKeys load_weights(const std::string& path, Module& model, bool strict = true);
+
+}  // namespace xgrad

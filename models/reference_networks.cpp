@@ -1,0 +1,112 @@
+// The shared reference networks: see reference_networks.hpp.
+#include "models/reference_networks.hpp"
+
+#include "core/error.hpp"
+#include "layers/activations.hpp"
+#include "layers/batch_norm.hpp"
+#include "layers/conv2d.hpp"
+#include "layers/dense.hpp"
+#include "layers/flatten.hpp"
+#include "layers/group_norm.hpp"
+#include "layers/layer_norm.hpp"
+#include "layers/pooling.hpp"
+
+namespace xgrad {
+namespace {
+
+// Layer k of a network draws from its own stream, so variants of a network share their weights.
+Generator layer_generator(std::uint64_t seed, std::uint64_t k) { return Generator(seed * 1000003ULL + k); }
+
+// The normalization after a layer with `channels` outputs; `spatial` is (H, W) for a conv, {} for dense.
+std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape& spatial) {
+  switch (norm) {
+    case Normalization::Batch:
+      if (spatial.empty()) return std::make_shared<BatchNorm1d>(channels);
+      return std::make_shared<BatchNorm2d>(channels);
+    case Normalization::Layer: {
+      Shape shape{static_cast<std::size_t>(channels)};
+      shape.insert(shape.end(), spatial.begin(), spatial.end());
+      return std::make_shared<LayerNorm>(shape);
+    }
+    case Normalization::Group:
+      return std::make_shared<GroupNorm>(4, channels);
+    case Normalization::None:
+      break;
+  }
+  return nullptr;
+}
+
+void add_conv_block(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
+                    std::uint64_t k) {
+  Generator gen = layer_generator(seed, k);
+  net.add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = 3,
+                                                 .padding = 1, .bias = norm == Normalization::None},
+                                   gen));
+  if (auto m = make_norm(norm, out, {std::size_t(spatial.h), std::size_t(spatial.w)})) net.add(m);
+  net.add(std::make_shared<ReLU>());
+  net.add(std::make_shared<MaxPool2d>(2));
+}
+
+}  // namespace
+
+Normalization parse_normalization(const std::string& name) {
+  if (name == "none") return Normalization::None;
+  if (name == "batch") return Normalization::Batch;
+  if (name == "layer") return Normalization::Layer;
+  if (name == "group") return Normalization::Group;
+  detail::fail("parse_normalization: '", name, "' is not one of none, batch, layer, group");
+}
+
+std::string to_string(Normalization norm) {
+  switch (norm) {
+    case Normalization::None: return "none";
+    case Normalization::Batch: return "batch";
+    case Normalization::Layer: return "layer";
+    case Normalization::Group: return "group";
+  }
+  return "?";
+}
+
+std::shared_ptr<Sequential> mnist_cnn(Normalization norm, std::uint64_t seed) {
+  auto net = std::make_shared<Sequential>();
+  add_conv_block(*net, 1, 16, norm, {28, 28}, seed, 0);
+  add_conv_block(*net, 16, 32, norm, {14, 14}, seed, 1);
+  net->add(std::make_shared<Flatten>());
+  Generator g2 = layer_generator(seed, 2);
+  net->add(std::make_shared<Dense>(32 * 7 * 7, 128, g2, norm == Normalization::None));
+  if (auto m = make_norm(norm, 128, {})) net->add(m);
+  net->add(std::make_shared<ReLU>());
+  Generator g3 = layer_generator(seed, 3);
+  net->add(std::make_shared<Dense>(128, 10, g3));
+  return net;
+}
+
+std::shared_ptr<Sequential> ioffe_szegedy_mlp(bool batch_norm, std::uint64_t seed) {
+  auto net = std::make_shared<Sequential>();
+  net->add(std::make_shared<Flatten>());
+  int in = 28 * 28;
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    Generator gen = layer_generator(seed, k);
+    net->add(std::make_shared<Dense>(in, 100, gen, !batch_norm));
+    if (batch_norm) net->add(std::make_shared<BatchNorm1d>(100));
+    net->add(std::make_shared<Sigmoid>());
+    in = 100;
+  }
+  Generator gen = layer_generator(seed, 3);
+  net->add(std::make_shared<Dense>(100, 10, gen));
+  return net;
+}
+
+std::shared_ptr<Sequential> cifar_cnn(Normalization norm, std::uint64_t seed) {
+  auto net = std::make_shared<Sequential>();
+  add_conv_block(*net, 3, 32, norm, {32, 32}, seed, 0);
+  add_conv_block(*net, 32, 64, norm, {16, 16}, seed, 1);
+  add_conv_block(*net, 64, 128, norm, {8, 8}, seed, 2);
+  net->add(std::make_shared<AvgPool2d>(4));
+  net->add(std::make_shared<Flatten>());
+  Generator gen = layer_generator(seed, 3);
+  net->add(std::make_shared<Dense>(128, 10, gen));
+  return net;
+}
+
+}  // namespace xgrad

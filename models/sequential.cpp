@@ -1,0 +1,36 @@
+// Sequential: see sequential.hpp.
+#include "models/sequential.hpp"
+
+#include "core/error.hpp"
+
+namespace xgrad {
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules) {
+  for (const auto& m : modules) add(m);
+}
+
+Sequential::Sequential(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_modules) {
+  for (const auto& [name, m] : named_modules) add(name, m);
+}
+
+const std::shared_ptr<Module>& Sequential::operator[](std::size_t i) const {
+  XGRAD_CHECK(i < size(), "Sequential: index ", i, " is out of range for ", size(), " modules");
+  return children()[i].second;
+}
+
+void Sequential::throw_wrong_type(std::size_t i) const {
+  detail::fail("Sequential: module ", i, " ('", children()[i].first, "') is ", children()[i].second->describe(),
+               ", not of the requested type");
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& [name, m] : children()) y = (*m)(y);
+  return y;
+}
+
+std::string Sequential::describe() const {
+  return "Sequential(" + std::to_string(size()) + (size() == 1 ? " module)" : " modules)");
+}
+
+}  // namespace xgrad

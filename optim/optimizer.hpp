@@ -1,0 +1,101 @@
+// Optimizer: the base of SGD, Adam and AdamW. It holds parameter groups (each with its own lr and
+// weight_decay) and per-parameter state keyed by the parameter's dotted name, so that a checkpoint can
+// save and restore it by name. It is not a training loop: gradients come from backward().
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "layers/module.hpp"
+
+namespace xgrad {
+
+// Parameters that share a learning rate and weight decay; unset values take the optimizer's options.
+struct ParamGroup {
+  std::vector<NamedTensor> params;
+  std::optional<double> lr;
+  std::optional<double> weight_decay;
+};
+
+// What an optimizer keeps about one parameter between steps.
+struct ParamState {
+  std::int64_t step = 0;                  // updates applied to this parameter (Adam's t), >= 1 once stepped
+  std::map<std::string, Tensor> buffers;  // "momentum_buffer", "exp_avg", ...: each of the parameter's shape
+};
+
+// Everything in an optimizer that changes while training, laid out like the checkpoint's "optimizer"
+// section. The settings that define the algorithm (momentum, betas, ...) are not state: see options().
+struct OptimizerState {
+  struct Group {
+    double lr = 0;
+    double weight_decay = 0;
+    std::vector<std::string> params;  // names, in the group's order
+  };
+  std::vector<Group> param_groups;
+  std::map<std::string, ParamState> state;  // only parameters that have been stepped
+};
+
+// A problem found in a state before anything was changed: `field` is a JSON pointer into the state's
+// layout ("/state/fc.weight/exp_avg"), so the checkpoint can name the field in the file.
+struct StateProblem {
+  std::string field;
+  std::string message;
+};
+
+// A name as one JSON-pointer token: '~' becomes "~0" and '/' becomes "~1" (RFC 6901); dots stay.
+std::string json_pointer_token(const std::string& name);
+
+class Optimizer {
+ public:
+  struct Group {
+    std::vector<NamedTensor> params;
+    double lr;
+    double weight_decay;
+  };
+
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // Fills every parameter's gradient with zeros in place, like Module::zero_grad.
+  void zero_grad();
+  // One update of every parameter that has a gradient; parameters without one are skipped.
+  void step();
+
+  const std::string& type() const { return type_; }  // "SGD", "Adam", "AdamW"
+  const std::vector<Group>& param_groups() const { return groups_; }
+  void set_lr(std::size_t group, double lr);  // what schedules call
+  // The settings other than lr and weight_decay, by PyTorch name ("momentum", "beta1"); flags are 0 or 1.
+  virtual std::vector<std::pair<std::string, double>> options() const = 0;
+  // The buffers a parameter's state holds once it has been stepped, e.g. {"exp_avg", "exp_avg_sq"}.
+  virtual std::vector<std::string> state_buffers() const = 0;
+
+  // A copy of the state: later steps do not change it.
+  OptimizerState state_dict() const;
+  // The first mismatch between `s` and this optimizer (groups, names, buffers, shapes, steps), if any.
+  std::optional<StateProblem> find_state_problem(const OptimizerState& s) const;
+  // Throws xgrad::Error naming the field if find_state_problem finds one (nothing changes); else copies
+  // `s` in: the groups' lr and weight_decay and every parameter's state.
+  void load_state_dict(const OptimizerState& s);
+
+ protected:
+  // `lr` and `weight_decay` are the defaults for groups that do not set their own.
+  Optimizer(std::string type, std::vector<ParamGroup> groups, double lr, double weight_decay);
+  // Updates `param` in place from `grad`; state.step has already been incremented for this step.
+  virtual void update(Tensor& param, const Tensor& grad, const Group& group, ParamState& state) = 0;
+
+ private:
+  std::string type_;
+  std::vector<Group> groups_;
+  std::map<std::string, ParamState> state_;  // ordered: iteration never depends on addresses
+};
+
+// Checks a hyper-parameter of `op`: finite and within [low, high] (or [low, high) if !high_closed); high
+// may be HUGE_VAL for "no upper bound".
+void check_hyper_parameter(const std::string& op, const char* name, double value, double low, double high,
+                           bool high_closed = true);
+
+}  // namespace xgrad
