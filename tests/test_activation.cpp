@@ -9,18 +9,15 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::random_param;
 
 namespace {
 
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
 
 // Random values kept at least 0.1 away from 0, where relu and leaky_relu have their kink: with h = 1e-2
 // a central difference never straddles it.
 Tensor away_from_zero(const Shape& shape, std::uint64_t seed) {
-  Tensor x = param(shape, seed).detach();
+  Tensor x = random_param(shape, seed).detach();
   for (std::size_t i = 0; i < x.numel(); ++i) x.data()[i] += x.data()[i] >= 0.0f ? 0.1f : -0.1f;
   return x.set_requires_grad();
 }
@@ -80,7 +77,7 @@ TEST_CASE("gelu: exact-form reference values", "[activation]") {
 }
 
 TEST_CASE("elementwise activations: gradients", "[activation][gradcheck]") {
-  Tensor x = param({3, 5}, 11);
+  Tensor x = random_param({3, 5}, 11);
   check_grad([](const std::vector<Tensor>& in) { return relu(in[0]); }, away_from_zero({3, 5}, 12));
   check_grad([](const std::vector<Tensor>& in) { return leaky_relu(in[0], 0.2f); },
              away_from_zero({3, 5}, 13));
@@ -110,7 +107,7 @@ TEST_CASE("softmax and log_softmax: reference values and stability", "[activatio
 
 TEST_CASE("softmax along each axis of a rank-3 tensor matches a direct computation",
           "[activation][softmax]") {
-  Tensor x = param({2, 3, 4}, 21).detach();
+  Tensor x = random_param({2, 3, 4}, 21).detach();
   for (int axis : {0, 1, 2, -1, -3}) {
     INFO("axis " << axis);
     const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + 3 : axis);
@@ -137,7 +134,7 @@ TEST_CASE("softmax along each axis of a rank-3 tensor matches a direct computati
 TEST_CASE("softmax and log_softmax: gradients along every axis", "[activation][softmax][gradcheck]") {
   for (int axis : {0, 1, 2}) {
     INFO("axis " << axis);
-    Tensor x = param({2, 3, 4}, 30 + axis);
+    Tensor x = random_param({2, 3, 4}, 30 + axis);
     check_grad([axis](const std::vector<Tensor>& in) { return softmax(in[0], axis); }, x);
     check_grad([axis](const std::vector<Tensor>& in) { return log_softmax(in[0], axis); }, x);
   }

@@ -12,15 +12,10 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::randomize;
 
 namespace {
 
-// Fills a parameter in place with random values (the defaults, ones and zeros, hide bugs).
-void randomize(Tensor t, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor r = randn(t.shape(), gen);
-  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] = r.data()[i];
-}
 
 // y = (x - mean_c) / sqrt(var_c + eps) * gamma_c + beta_c over x viewed as (N, C, HW), all in double.
 // With use_batch, mean and (biased) var are the batch's; else the given ones.

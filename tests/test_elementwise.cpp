@@ -6,13 +6,7 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
-
-namespace {
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
-}  // namespace
+using xgrad::testing::random_param;
 
 TEST_CASE("add broadcasts like NumPy", "[elementwise]") {
   Tensor a{{1, 2, 3}, {4, 5, 6}};
@@ -29,7 +23,7 @@ TEST_CASE("binary ops: gradients with broadcasting", "[elementwise][gradcheck]")
   const std::vector<std::pair<Shape, Shape>> cases = {
       {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1, 4}, {3, 1}}, {{4}, {}}, {{1, 3}, {2, 1}}};
   for (const auto& [sa, sb] : cases) {
-    Tensor a = param(sa, 1), b = param(sb, 2);
+    Tensor a = random_param(sa, 1), b = random_param(sb, 2);
     CHECK(gradcheck([](const std::vector<Tensor>& in) { return in[0] + in[1]; }, {a, b}).ok);
     CHECK(gradcheck([](const std::vector<Tensor>& in) { return in[0] - in[1]; }, {a, b}).ok);
     CHECK(gradcheck([](const std::vector<Tensor>& in) { return in[0] * in[1]; }, {a, b}).ok);
@@ -42,7 +36,7 @@ TEST_CASE("binary ops: gradients with broadcasting", "[elementwise][gradcheck]")
 }
 
 TEST_CASE("unary ops: gradients", "[elementwise][gradcheck]") {
-  Tensor x = param({3, 4}, 3);
+  Tensor x = random_param({3, 4}, 3);
   Tensor pos = add(abs(x.detach()), 0.5f).set_requires_grad();  // domain of log, sqrt, pow
   auto check = [](const std::function<Tensor(const std::vector<Tensor>&)>& f, const Tensor& in) {
     auto r = gradcheck(f, {in});

@@ -12,14 +12,10 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::randomize;
 
 namespace {
 
-void randomize(Tensor t, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor r = randn(t.shape(), gen);
-  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] = r.data()[i];
-}
 
 // Group norm of x viewed as (N, C, HW) with G groups, in double.
 std::vector<double> reference(const Tensor& x, std::size_t G, const Tensor& gamma, const Tensor& beta, double eps) {

@@ -10,16 +10,7 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
-
-namespace {
-
-void randomize(Tensor t, std::uint64_t seed) {
-  Generator gen(seed);
-  Tensor r = randn(t.shape(), gen);
-  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] = r.data()[i];
-}
-
-}  // namespace
+using xgrad::testing::randomize;
 
 TEST_CASE("LayerNorm normalizes the trailing axes like the double formula", "[layer_norm]") {
   LayerNorm ln(Shape{4, 5});

@@ -9,13 +9,10 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::random_param;
 
 namespace {
 
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
 
 // -log(softmax(row)[label]) computed the naive way, in double (fine for O(1) logits).
 double naive_nll(const Tensor& logits, std::size_t n, std::int32_t label) {
@@ -38,7 +35,7 @@ const Reduction all_reductions[] = {Reduction::Mean, Reduction::Sum, Reduction::
 }  // namespace
 
 TEST_CASE("cross_entropy: matches a direct log of softmax for every reduction", "[loss]") {
-  Tensor logits = param({5, 4}, 1).detach();
+  Tensor logits = random_param({5, 4}, 1).detach();
   const Labels labels = {0, 3, 1, 1, 2};
   std::vector<double> per(5);
   double total = 0.0;
@@ -61,7 +58,7 @@ TEST_CASE("cross_entropy: large logits do not overflow", "[loss]") {
 }
 
 TEST_CASE("cross_entropy: the gradient is (softmax - onehot) / N", "[loss]") {
-  Tensor logits = param({3, 4}, 2);
+  Tensor logits = random_param({3, 4}, 2);
   const Labels labels = {2, 0, 3};
   cross_entropy(logits, labels).backward();
   for (std::size_t n = 0; n < 3; ++n) {
@@ -80,7 +77,7 @@ TEST_CASE("cross_entropy: gradients for every reduction", "[loss][gradcheck]") {
     INFO("reduction " << static_cast<int>(reduction));
     check_grad(
         [reduction](const std::vector<Tensor>& in) { return cross_entropy(in[0], {1, 0, 4, 2}, reduction); },
-        {param({4, 5}, 3)});
+        {random_param({4, 5}, 3)});
   }
 }
 
@@ -107,11 +104,11 @@ TEST_CASE("mse_loss: gradients for both inputs and every reduction", "[loss][gra
   for (Reduction reduction : all_reductions) {
     INFO("reduction " << static_cast<int>(reduction));
     check_grad([reduction](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1], reduction); },
-               {param({3, 4}, 4), param({3, 4}, 5)});
+               {random_param({3, 4}, 4), random_param({3, 4}, 5)});
   }
   // A target that does not require grad gets none.
-  Tensor target = param({2, 2}, 6).detach();
-  check_grad([target](const std::vector<Tensor>& in) { return mse_loss(in[0], target); }, {param({2, 2}, 7)});
+  Tensor target = random_param({2, 2}, 6).detach();
+  check_grad([target](const std::vector<Tensor>& in) { return mse_loss(in[0], target); }, {random_param({2, 2}, 7)});
   CHECK_FALSE(target.grad().defined());
 }
 

@@ -9,13 +9,10 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::random_param;
 
 namespace {
 
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
 
 // c (B, M, N) = a (B, M, K) b (B or 1, K, N), in double; a shared b (batch 1) serves every batch entry.
 std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, std::size_t B, std::size_t M,
@@ -56,17 +53,17 @@ TEST_CASE("matmul: a hand-computed 2x2 product", "[matmul]") {
 }
 
 TEST_CASE("matmul: the three layouts match a naive triple loop", "[matmul]") {
-  Tensor a = param({5, 7}, 1), b = param({7, 3}, 2);
+  Tensor a = random_param({5, 7}, 1), b = random_param({7, 3}, 2);
   Tensor c = matmul(a, b);
   CHECK(c.shape() == Shape{5, 3});
   check_close(c, naive_matmul(a, b, 1, 5, 7, 3, false));
 
-  Tensor ab = param({2, 4, 3}, 3), bb = param({2, 3, 5}, 4);
+  Tensor ab = random_param({2, 4, 3}, 3), bb = random_param({2, 3, 5}, 4);
   Tensor cb = matmul(ab, bb);
   CHECK(cb.shape() == Shape{2, 4, 5});
   check_close(cb, naive_matmul(ab, bb, 2, 4, 3, 5, false));
 
-  Tensor as = param({3, 4, 6}, 5), bs = param({6, 2}, 6);
+  Tensor as = random_param({3, 4, 6}, 5), bs = random_param({6, 2}, 6);
   Tensor cs = matmul(as, bs);
   CHECK(cs.shape() == Shape{3, 4, 2});
   check_close(cs, naive_matmul(as, bs, 3, 4, 6, 2, true));
@@ -80,12 +77,12 @@ TEST_CASE("matmul: an empty inner dimension gives zeros", "[matmul]") {
 
 TEST_CASE("matmul: gradients for every layout", "[matmul][gradcheck]") {
   auto f = [](const std::vector<Tensor>& in) { return matmul(in[0], in[1]); };
-  check_grad(f, {param({3, 4}, 1), param({4, 2}, 2)});
-  check_grad(f, {param({2, 3, 4}, 3), param({2, 4, 5}, 4)});
-  check_grad(f, {param({3, 2, 4}, 5), param({4, 3}, 6)});
+  check_grad(f, {random_param({3, 4}, 1), random_param({4, 2}, 2)});
+  check_grad(f, {random_param({2, 3, 4}, 3), random_param({2, 4, 5}, 4)});
+  check_grad(f, {random_param({3, 2, 4}, 5), random_param({4, 3}, 6)});
   // Only one side requires grad: the other gets none and the checked one is still right.
-  Tensor fixed = param({4, 3}, 7).detach();
-  Tensor a = param({2, 4}, 8);
+  Tensor fixed = random_param({4, 3}, 7).detach();
+  Tensor a = random_param({2, 4}, 8);
   check_grad(f, {a, fixed});
   CHECK_FALSE(fixed.grad().defined());
 }
@@ -102,7 +99,7 @@ TEST_CASE("matmul: unsupported or mismatched shapes name both shapes", "[matmul]
 }
 
 TEST_CASE("linear: x W^T + b matches a naive loop", "[matmul][linear]") {
-  Tensor x = param({4, 3}, 1), w = param({5, 3}, 2), b = param({5}, 3);
+  Tensor x = random_param({4, 3}, 1), w = random_param({5, 3}, 2), b = random_param({5}, 3);
   Tensor y = linear(x, w, b);
   REQUIRE(y.shape() == Shape{4, 5});
   std::vector<double> want(20);
@@ -125,9 +122,9 @@ TEST_CASE("linear: x W^T + b matches a naive loop", "[matmul][linear]") {
 
 TEST_CASE("linear: gradients with and without bias", "[matmul][linear][gradcheck]") {
   check_grad([](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); },
-             {param({4, 3}, 1), param({2, 3}, 2), param({2}, 3)});
+             {random_param({4, 3}, 1), random_param({2, 3}, 2), random_param({2}, 3)});
   check_grad([](const std::vector<Tensor>& in) { return linear(in[0], in[1]); },
-             {param({3, 5}, 4), param({4, 5}, 5)});
+             {random_param({3, 5}, 4), random_param({4, 5}, 5)});
 }
 
 TEST_CASE("linear: mismatched shapes are named", "[matmul][linear][errors]") {

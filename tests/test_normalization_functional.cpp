@@ -9,13 +9,10 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::random_param;
 
 namespace {
 
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
 
 // Per-channel mean and population variance of a channels-last tensor viewed as (rows, C), in double.
 void channels_last_moments(const Tensor& x, std::vector<double>& mean, std::vector<double>& var) {
@@ -134,13 +131,13 @@ TEST_CASE("batch_norm_with_global_normalization normalizes the last axis", "[nor
 }
 
 TEST_CASE("moments and batch_normalization: gradients", "[normalization][gradcheck]") {
-  Tensor x = param({3, 4, 2}, 21), offset = param({2}, 22), scale = param({2}, 23);
+  Tensor x = random_param({3, 4, 2}, 21), offset = random_param({2}, 22), scale = random_param({2}, 23);
   check_gradients([](const std::vector<Tensor>& in) { return moments(in[0], {0, 1}).mean; }, {x});
   check_gradients([](const std::vector<Tensor>& in) { return moments(in[0], {0, 1}).variance; }, {x});
   check_gradients([](const std::vector<Tensor>& in) { return moments(in[0], {1}, true).variance; }, {x});
   // Fixed statistics: gradients for x, mean, variance, offset and scale.
-  Tensor mean = param({2}, 24);
-  Tensor variance = add(abs(param({2}, 25).detach()), 0.5f).set_requires_grad();
+  Tensor mean = random_param({2}, 24);
+  Tensor variance = add(abs(random_param({2}, 25).detach()), 0.5f).set_requires_grad();
   check_gradients(
       [](const std::vector<Tensor>& in) { return batch_normalization(in[0], in[1], in[2], in[3], in[4], 1e-3f); },
       {x, mean, variance, offset, scale});
@@ -151,7 +148,7 @@ TEST_CASE("moments and batch_normalization: gradients", "[normalization][gradche
         return batch_normalization(in[0], m.mean, m.variance, in[1], in[2], 1e-5f);
       },
       {x, offset, scale});
-  Tensor g = param({2}, 26);
+  Tensor g = random_param({2}, 26);
   check_gradients(
       [](const std::vector<Tensor>& in) {
         return batch_norm_with_global_normalization(in[0], in[1], in[2], in[3], in[4], 1e-3f, true);

@@ -6,15 +6,12 @@
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;
+using xgrad::testing::random_param;
 
 namespace {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-Tensor param(const Shape& shape, std::uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen).set_requires_grad();
-}
 
 // 0, 1, ..., 23 as a (2, 3, 4) tensor: x[i, j, k] = 12 i + 4 j + k.
 Tensor iota234() { return from_vector(arange(24.0f).to_vector(), {2, 3, 4}); }
@@ -52,7 +49,7 @@ TEST_CASE("reshape: gradient comes back in the input's shape", "[shape_ops][grad
   reshape(x, {3, 2}).backward(upstream);
   CHECK(x.grad().shape() == Shape{2, 3});
   CHECK(x.grad().to_vector() == upstream.to_vector());
-  Tensor p = param({2, 3, 4}, 1);
+  Tensor p = random_param({2, 3, 4}, 1);
   check_grad(
       [](const std::vector<Tensor>& in) {
         return reshape(in[0], {4, 6}) * reshape(in[0], {4, 6});
@@ -100,7 +97,7 @@ TEST_CASE("transpose and permute: values", "[shape_ops]") {
 }
 
 TEST_CASE("transpose and permute: gradients", "[shape_ops][gradcheck]") {
-  Tensor x = param({2, 3, 4}, 2);
+  Tensor x = random_param({2, 3, 4}, 2);
   for (const std::vector<int>& dims :
        std::vector<std::vector<int>>{{2, 0, 1}, {1, 0, 2}, {0, 2, 1}, {-1, -2, -3}}) {
     check_grad([&](const std::vector<Tensor>& in) { return permute(in[0], dims); }, {x});
@@ -124,10 +121,10 @@ TEST_CASE("concat joins along an axis like torch.cat", "[shape_ops]") {
 }
 
 TEST_CASE("concat: gradients split back, inputs without grad get none", "[shape_ops][gradcheck]") {
-  Tensor a = param({2, 3, 4}, 3), b = param({2, 1, 4}, 4), c = param({2, 2, 4}, 5);
+  Tensor a = random_param({2, 3, 4}, 3), b = random_param({2, 1, 4}, 4), c = random_param({2, 2, 4}, 5);
   check_grad([](const std::vector<Tensor>& in) { return concat(in, 1); }, {a, b, c});
   check_grad([](const std::vector<Tensor>& in) { return concat({in[0], in[0]}, -1); }, {a});
-  Tensor d = param({1, 3, 4}, 6);
+  Tensor d = random_param({1, 3, 4}, 6);
   check_grad([](const std::vector<Tensor>& in) { return concat(in, 0); }, {a, d});
 
   Tensor x = Tensor{1, 2}.set_requires_grad();
@@ -158,7 +155,7 @@ TEST_CASE("slice follows Python's rules", "[shape_ops]") {
 }
 
 TEST_CASE("slice: gradients scatter back", "[shape_ops][gradcheck]") {
-  Tensor x = param({3, 5, 4}, 7);
+  Tensor x = random_param({3, 5, 4}, 7);
   check_grad([](const std::vector<Tensor>& in) { return slice(in[0], 0, 1, 3); }, {x});
   check_grad([](const std::vector<Tensor>& in) { return slice(in[0], 1, -4, 5, 2); }, {x});
   check_grad([](const std::vector<Tensor>& in) { return slice(in[0], -1, 0, 4, 3); }, {x});
