@@ -23,11 +23,19 @@ const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#94
                                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 const char* colour(std::size_t i) { return kPalette[i % std::size(kPalette)]; }
 
-// A gnuplot single-quoted string: no escapes inside but '' for a quote.
+// A gnuplot double-quoted string: backslash, quote and newline escaped (a title may span lines).
 std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out + "\"";
+}
+
+// Pixels above the panels for a title of this many lines.
+double title_pixels(const std::string& title) {
+  return 28.0 + 18.0 * double(std::count(title.begin(), title.end(), '\n') + 1);
 }
 
 // A shell single-quoted word.
@@ -128,7 +136,7 @@ std::string curves_script(const CurvesPlot& plot, const std::string& base, const
   // One panel: loss, accuracy, zoom side by side. Several: a row per measure, a column per panel.
   const std::size_t rows = panels == 1 ? 1 : 3, cols = panels == 1 ? 3 : panels;
   const int width = panels == 1 ? 1650 : int(520 * panels), height = panels == 1 ? 560 : 1150;
-  const double top = 40.0 / height, bottom = (28.0 + 20.0 * double(key_rows)) / height;
+  const double top = title_pixels(plot.title) / height, bottom = (28.0 + 20.0 * double(key_rows)) / height;
   const std::string x_label = plot.x_images ? "training images" : "step";
   const char* x_column = plot.x_images ? "2" : "1";
   const double zoom_low = std::max(0.0, 100 * plot.target - 7);
@@ -144,9 +152,17 @@ std::string curves_script(const CurvesPlot& plot, const std::string& base, const
       const std::string prefix = panels == 1 || plot.panel_titles.empty() ? "" : plot.panel_titles[p] + ": ";
       body << "set title " << quoted(prefix + measures[m]) << "\n";
       if (m == 0) {
-        body << "set logscale y\nset yrange [*:*]\nset ylabel 'cross-entropy (log scale)'\n";
+        // gnuplot refuses to autoscale a panel without one finite point (every run diverged at once).
+        bool any = false;
+        for (const PlotLine& l : plot.lines) {
+          for (const CurvePoint& pt : *l.curve) {
+            any |= l.panel == p && std::isfinite(pt.train_loss) && pt.train_loss > 0;
+          }
+        }
+        body << "set logscale y\nset yrange " << (any ? "[*:*]" : "[0.1:10]") << "\nset xrange "
+             << (any ? "[*:*]" : "[0:1]") << "\nset ylabel 'cross-entropy (log scale)'\n";
       } else {
-        body << "unset logscale y\nset yrange [" << (m == 1 ? 0.0 : zoom_low) << ":100]\nset ylabel "
+        body << "unset logscale y\nset xrange [*:*]\nset yrange [" << (m == 1 ? 0.0 : zoom_low) << ":100]\nset ylabel "
              << quoted(plot.accuracy_label) << "\n";
       }
       std::vector<std::string> items;
@@ -183,14 +199,16 @@ std::string bands_script(const BandsPlot& plot, const std::string& base, const G
   const std::size_t cols = std::max<std::size_t>(1, plot.columns);
   const std::size_t rows = std::max<std::size_t>(1, (plot.panels.size() + cols - 1) / cols);
   std::string data;
-  for (std::size_t i = 0; i < plot.panels.size(); ++i) data += datablock("b" + std::to_string(i), *plot.panels[i].curve);
-  const int width = int(560 * cols), height = int(330 * rows + 50);
-  const double top = 50.0 / height;
+  for (std::size_t i = 0; i < plot.panels.size(); ++i) {
+    data += datablock("b" + std::to_string(i), *plot.panels[i].curve);
+  }
+  const int width = int(620 * cols), height = int(330 * rows + title_pixels(plot.title));
+  const double top = title_pixels(plot.title) / height;
 
   std::ostringstream body;
   body << "reset\nset multiplot title " << quoted(plot.title) << " font ',13'\n"
        << "set grid lc rgb '#dddddd'\nset border lc rgb '#444444'\nset xlabel 'step'\nset ylabel "
-       << quoted(plot.y_label) << "\nset key top right\n";
+       << quoted(plot.y_label) << "\nset key off\n";
   for (std::size_t i = 0; i < plot.panels.size(); ++i) {
     const std::size_t row = i / cols, col = i % cols;
     // Panels of one row share the y range, so a band's spread compares across the row.
@@ -211,8 +229,8 @@ std::string bands_script(const BandsPlot& plot, const std::string& base, const G
     }
     const std::string name = "$b" + std::to_string(i), c = colour(panel.color);
     body << "plot " << name << " using 1:5:7 with filledcurves lc rgb '" << c
-         << "' fillstyle transparent solid 0.25 noborder title '15th-85th percentile', \\\n     " << name
-         << " using 1:6 with lines lw 2 lc rgb '" << c << "' title 'median'\n";
+         << "' fillstyle transparent solid 0.25 noborder notitle, \\\n     " << name
+         << " using 1:6 with lines lw 2 lc rgb '" << c << "' notitle\n";
   }
   body << "unset multiplot\n";
   return both_terminals(data, body.str(), base, width, height, gnuplot);

@@ -38,8 +38,8 @@ struct CurvesPlot {
   std::vector<PlotLine> lines;
 };
 
-// The 15th-85th percentile band and the median of each curve's probe, one panel per curve, in a grid of
-// `columns` columns; panels of one row share their y range.
+// The 15th-85th percentile band and the median (line) of each curve's probe, one panel per curve, in a
+// grid of `columns` columns; panels of one row share their y range. No legend: the title says it.
 struct BandPanel {
   std::string title;
   std::size_t color = 0;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -32,6 +33,16 @@ std::uint64_t fnv1a(std::uint64_t hash, const void* bytes, std::size_t n) {
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
 
 }  // namespace
+
+std::string format_g(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", v);
+  return buffer;
+}
+
+std::string run_name(const RunSpec& r) {
+  return to_string(r.norm) + " " + r.optimizer + " lr=" + format_g(r.lr) + " B=" + std::to_string(r.batch_size);
+}
 
 double percentile(std::vector<float> values, double p) {
   if (values.empty()) return kNaN;

@@ -10,10 +10,26 @@
 #include <vector>
 
 #include "data/data_loader.hpp"
+#include "models/reference_networks.hpp"
 #include "models/sequential.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xgrad::examples {
+
+// One configuration of a study: what trains, and how.
+struct RunSpec {
+  Normalization norm = Normalization::None;
+  std::string optimizer;  // "sgd" | "adam"
+  double lr = 0;          // the rate used
+  double base_lr = 0;     // the rate given (the small-batch preset scales it by B/64)
+  std::size_t batch_size = 0;
+  std::size_t lr_index = 0;  // index of (optimizer, base lr) in the study's grid
+};
+
+// "batch sgd lr=0.1 B=64": the name of a configuration in the CSVs, the table and the progress line.
+std::string run_name(const RunSpec& spec);
+// A number as printf's %g prints it: 0.1, 1e-05, 1e+06.
+std::string format_g(double v);
 
 // One row of a curve. Values not measured at that row are NaN: the train loss at step 0, the accuracy
 // and percentiles at the step whose loss was non-finite.
@@ -42,6 +58,17 @@ struct TrackResult {
   bool non_finite = false;        // the loss became NaN or infinite (the curve ends there)
   std::size_t steps_done = 0;
   double seconds = 0;  // training and the evaluations between steps
+};
+
+// A finished run as the study reports it.
+struct RunRecord {
+  RunSpec spec;
+  TrackResult track;
+  std::size_t steps = 0;      // the budget
+  double final_accuracy = 0;  // whole test set; NaN after a non-finite loss
+  std::string diverged;       // empty, "loss nan at step 12", or "at chance"
+  std::string steps_to_target = "never";
+  std::uint64_t init_weights = 0, batch_order = 0;  // fingerprints: see below
 };
 
 // Trains `model` with `optimizer` on `train` (cross-entropy), recording a row per evaluation on `eval`.
