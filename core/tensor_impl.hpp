@@ -8,12 +8,14 @@
 
 #include <xtensor/xstorage.hpp>
 
+#include "core/storage_pool.hpp"
 #include "core/tensor.hpp"
 
 namespace xgrad {
 
-// Flat float32 buffer; reshape and detach share it between tensors.
-using Storage = xt::uvector<float>;
+// Flat float32 buffer, uninitialized, 64-byte aligned; reshape and detach share it between tensors. Its
+// memory comes from the storage pool, so that a training step reuses the previous step's buffers.
+using Storage = xt::uvector<float, PoolAllocator<float>>;
 
 // One recorded op: its inputs and the closure that maps the output's gradient to theirs.
 struct Node {

@@ -2,6 +2,7 @@
 // truncated or padded download is caught before anything is read.
 #include "data/idx.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -16,6 +17,7 @@ using data_detail::BinaryFile;
 
 constexpr std::uint32_t kImageMagic = 2051;  // 0x00000803: unsigned byte, 3 dimensions
 constexpr std::uint32_t kLabelMagic = 2049;  // 0x00000801: unsigned byte, 1 dimension
+constexpr std::uint64_t kChunkBytes = 1 << 20;  // pixels read per fread
 
 // Reads the header's `words` big-endian u32 (the magic first), checking size and magic on the way.
 std::vector<std::uint32_t> read_header(BinaryFile& file, std::size_t words, std::uint32_t magic,
@@ -49,11 +51,15 @@ Tensor read_idx_images(const std::string& path) {
     file.fail("expected ", expected, " bytes (16-byte header + ", n, " images of ", rows, "x", cols,
               "), found ", file.size());
 
+  // Read in chunks no larger than the payload: a header may claim 0 images of 2^25 x 2^25 pixels, and a
+  // buffer of one image would then be a huge allocation for a 16-byte file (found by fuzz_idx).
   Tensor images = empty({n, 1, rows, cols});
-  std::vector<unsigned char> image(pixels);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    file.read(image.data(), pixels);
-    data_detail::bytes_to_unit_floats(images.data() + i * pixels, image.data(), pixels);
+  const std::uint64_t total = n * pixels;
+  std::vector<unsigned char> chunk(std::min<std::uint64_t>(total, kChunkBytes));
+  for (std::uint64_t done = 0; done < total; done += chunk.size()) {
+    chunk.resize(std::min<std::uint64_t>(total - done, kChunkBytes));
+    file.read(chunk.data(), chunk.size());
+    data_detail::bytes_to_unit_floats(images.data() + done, chunk.data(), chunk.size());
   }
   return images;
 }

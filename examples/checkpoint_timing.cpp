@@ -4,12 +4,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "examples/common/cli.hpp"
 #include "layers/activations.hpp"
 #include "layers/batch_norm.hpp"
 #include "layers/dense.hpp"
@@ -36,8 +37,16 @@ double median_seconds(int runs, const std::function<void()>& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::filesystem::path dir = argc > 1 ? std::filesystem::path(argv[1]) : std::filesystem::temp_directory_path();
-  const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  std::string dir_name = std::filesystem::temp_directory_path().string();
+  int runs = 5;
+  CLI::App app("Time saving and loading a ~1M-parameter model's weights and full checkpoint.", "checkpoint_timing");
+  app.add_option("dir", dir_name, "Folder for the files")->capture_default_str();
+  app.add_option("runs", runs, "Runs per measurement (the median is printed)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
+
+  const std::filesystem::path dir(dir_name);
   try {
     // 784 -> 1024 -> 192: 803,840 + 196,800 weights and biases, plus BN's 2,048 and 3 buffers.
     Generator gen(0);

@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "data/cifar.hpp"
 #include "data/dataset.hpp"
 #include "data/idx.hpp"
 #include "data/transforms.hpp"
+#include "examples/common/cli.hpp"
 #include "xgrad.hpp"
 
 namespace {
@@ -46,14 +48,16 @@ int check(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s DIR [DIR...]\n", argv[0]);
-    return 2;
-  }
+  std::vector<std::string> dirs;
+  CLI::App app("Load data set folders with xgrad's readers (IDX or CIFAR-10 binary) and print what they hold.",
+               "data_check");
+  app.add_option("dirs", dirs, "Data set folders, e.g. datasets/mnist datasets/fashion")->required();
+  if (int status = xgrad::examples::parse_command_line(app, argc, argv); status >= 0) return status;
+
   int status = 0;
-  for (int i = 1; i < argc; ++i) {
+  for (const std::string& dir : dirs) {
     try {
-      status |= check(argv[i]);
+      status |= check(dir);
     } catch (const xgrad::Error& e) {
       std::fprintf(stderr, "data_check: %s\n", e.what());
       status = 1;

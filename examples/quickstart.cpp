@@ -6,12 +6,18 @@
 #include <cstdio>
 #include <string>
 
+#include "examples/common/cli.hpp"
 #include "xgrad.hpp"
 
 using namespace xgrad;
 
 int main(int argc, char** argv) try {
-  const std::string data = argc > 1 ? argv[1] : "datasets/mnist";
+  std::string data = "datasets/mnist", weights = "quickstart_weights.json";
+  CLI::App app("Train a small Conv-BN-ReLU network on MNIST for two epochs and save its weights.", "quickstart");
+  app.add_option("data", data, "Folder with the four MNIST IDX files")->capture_default_str();
+  app.add_option("weights", weights, "Where to save the trained weights")->capture_default_str();
+  if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;  // 2: bad usage
+
   Normalize normalize({0.1307f}, {0.3081f});  // MNIST's pixel mean and standard deviation
   DataLoader train(load_mnist(data, true), {.batch_size = 64, .shuffle = true, .seed = 1}, normalize);
   DataLoader test(load_mnist(data, false), {.batch_size = 500}, normalize);
@@ -45,7 +51,7 @@ int main(int argc, char** argv) try {
     std::printf("epoch %d: mean training loss %.4f, test accuracy %.2f%%\n", epoch, loss_sum / double(train.size()),
                 100.0 * double(correct) / double(test.dataset().size()));
   }
-  save_weights(argc > 2 ? argv[2] : "quickstart_weights.json", model);
+  save_weights(weights, model);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "quickstart: %s\n", e.what());

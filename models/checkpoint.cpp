@@ -19,17 +19,47 @@ using checkpoint_format::Json;
   detail::fail(op, ": '", path, "': field '", e.field, "' ", e.what());
 }
 
+// A checkpoint nests 6 levels deep and its metadata a few more. Deeper documents are refused before they are
+// parsed: copying, comparing or printing one recurses once per level, and metadata of 20,000 nested arrays
+// (a 40 KB file) overflowed the stack while fuzzing. 128 is serde_json's default limit.
+constexpr std::size_t kMaxDepth = 128;
+
+// The byte offset where `text` first opens its (kMaxDepth + 1)-th nested array or object, or npos. Brackets
+// inside strings do not count; the text need not be valid JSON (the parser judges that).
+std::size_t too_deep_at(const std::string& text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skips the escaped character, which may be a quote
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
 Json read_json(const char* op, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   XGRAD_CHECK(in, op, ": '", path, "': cannot open the file");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
   XGRAD_CHECK(!in.bad(), op, ": '", path, "': cannot read the file");
+  const std::string text = std::move(buffer).str();
+  const std::size_t deep = too_deep_at(text);
+  XGRAD_CHECK(deep == std::string::npos, op, ": '", path, "': arrays and objects nested deeper than ", kMaxDepth,
+              " levels (at byte ", deep, "); no checkpoint nests that deep");
   try {
-    return Json::parse(text.str());
+    return Json::parse(text);
   } catch (const Json::exception& e) {
     // A truncated file fails here ("unexpected end of input"), and so does a number beyond double's range.
-    detail::fail(op, ": '", path, "': not valid JSON (", text.str().size(), " bytes): ", e.what());
+    detail::fail(op, ": '", path, "': not valid JSON (", text.size(), " bytes): ", e.what());
   }
 }
 

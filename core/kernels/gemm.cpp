@@ -1,9 +1,39 @@
-// gemm: see gemm.hpp. The only file that includes cblas.h.
+// gemm: see gemm.hpp. The only file that includes cblas.h. With fast paths on, alpha 1 and beta 0 (what
+// the dense layers and matmul ask), products of 2^16 multiply-adds and more go to the AVX-512 kernels of
+// gemm_avx512.cpp instead of OpenBLAS, which this environment confines to AVX2 (OPENBLAS_CORETYPE=Haswell).
+//
+// OpenBLAS is never left to thread on its own: its threads and the library's OpenMP regions would take
+// turns waking each other, which on a loaded machine costs a scheduler time slice per call (measured:
+// ten times slower training at two threads). A large product is instead split here into blocks of rows
+// (or of columns when there are few rows), one per OpenMP thread, each a single-threaded cblas_sgemm (the
+// OpenMP flavour of OpenBLAS runs single-threaded inside a parallel region). Every element of C is still
+// one dot product over all of K, computed by one call; the split depends only on the thread count.
 #include "core/kernels/gemm.hpp"
 
 #include <cblas.h>
+#include <omp.h>
+
+#include <cstdint>
+
+#include "core/kernels/cpu_features.hpp"
+#include "core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
+namespace {
+
+// Below this many multiply-adds a parallel region costs more than it saves.
+constexpr std::int64_t kThreadedFrom = std::int64_t(1) << 18;
+// From this many multiply-adds the AVX-512 products (gemm_avx512.cpp) beat OpenBLAS's AVX2 kernels,
+// whose packing dominates small products.
+constexpr std::int64_t kFastFrom = std::int64_t(1) << 16;
+
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+              alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
@@ -15,8 +45,36 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     }
     return;
   }
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N,
-              K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (fast_paths_enabled() && alpha == 1.0f && beta == 0.0f && !(trans_a && trans_b) &&
+      std::int64_t(M) * N * K >= kFastFrom) {
+    if (trans_b) return fast::gemm_dots(M, N, K, A, lda, B, ldb, C, ldc);
+    return fast::gemm_rows(trans_a, M, N, K, A, lda, B, ldb, C, ldc);
+  }
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads == 1 || std::int64_t(M) * N * K < kThreadedFrom) {
+    // In a parallel region, one thread, or below OpenBLAS's own threading threshold (the same 2^18):
+    // OpenBLAS runs single-threaded here.
+    sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // Row block [m0, m1) of C reads rows m0.. of op(A): A + m0 lda, or A + m0 when A is stored transposed.
+  // Column block [n0, n1) reads columns n0.. of op(B): B + n0, or B + n0 ldb when B is stored transposed.
+  const bool by_rows = M >= 2 * threads * 4 || M >= N;
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int size = by_rows ? M : N;
+    const int lo = int(std::int64_t(size) * t / T), hi = int(std::int64_t(size) * (t + 1) / T);
+    if (hi > lo) {
+      if (by_rows) {
+        const float* a = trans_a ? A + lo : A + std::int64_t(lo) * lda;
+        sgemm(trans_a, trans_b, hi - lo, N, K, alpha, a, lda, B, ldb, beta, C + std::int64_t(lo) * ldc, ldc);
+      } else {
+        const float* b = trans_b ? B + std::int64_t(lo) * ldb : B + lo;
+        sgemm(trans_a, trans_b, M, hi - lo, K, alpha, A, lda, b, ldb, beta, C + lo, ldc);
+      }
+    }
+  }
 }
 
 }  // namespace xgrad::kernels

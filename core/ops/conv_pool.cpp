@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <xtensor/xstorage.hpp>
+
 #include "core/autograd.hpp"
 #include "core/error.hpp"
 #include "core/kernels/conv2d.hpp"
 #include "core/kernels/pool2d.hpp"
+#include "core/storage_pool.hpp"
 
 namespace xgrad {
 namespace {
@@ -81,9 +84,38 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
                               .DH = dilation.h, .DW = dilation.w, .OH = OH, .OW = OW};
 
   Tensor out = empty({x.size(0), weight.size(0), std::size_t(OH), std::size_t(OW)});
-  kernels::conv2d_forward(out.data(), x.data(), weight.data(), bias.defined() ? bias.data() : nullptr, d);
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
+  const float* b = bias.defined() ? bias.data() : nullptr;
+  if (kernels::conv2d_fast_path(d)) {
+    // The direct AVX-512 path; its zero-padded copy of x serves the weight gradient too (without a graph
+    // to record, each thread pads one image at a time instead).
+    Tensor workspace = empty({kernels::conv2d_workspace_size(d)});
+    if (!needs_grad(inputs)) {
+      kernels::conv2d_forward_fast(out.data(), nullptr, x.data(), weight.data(), b, workspace.data(), d);
+      return out;
+    }
+    Tensor xpad = empty({kernels::conv2d_padded_input_size(d)});
+    kernels::conv2d_forward_fast(out.data(), xpad.data(), x.data(), weight.data(), b, workspace.data(), d);
+    return record(out, "conv2d", inputs, [x, weight, bias, xpad, d](const Tensor& g) {
+      std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+      Tensor work = empty({kernels::conv2d_workspace_size(d)});
+      if (x.requires_grad()) {
+        grads[0] = empty(x.shape());
+        kernels::conv2d_backward_input_fast(grads[0].data(), g.data(), weight.data(), work.data(), d);
+      }
+      if (weight.requires_grad()) {
+        grads[1] = empty(weight.shape());
+        kernels::conv2d_backward_weight_fast(grads[1].data(), g.data(), xpad.data(), work.data(), d);
+      }
+      if (bias.defined() && bias.requires_grad()) {
+        grads[2] = empty(bias.shape());
+        kernels::conv2d_backward_bias(grads[2].data(), g.data(), d);
+      }
+      return grads;
+    });
+  }
+  kernels::conv2d_forward(out.data(), x.data(), weight.data(), b, d);
   if (!needs_grad(inputs)) return out;
   // dx = conv_transpose(g, weight); dweight = sum_n g_n col_n^T; dbias = sum of g over n, oh, ow.
   return record(out, "conv2d", inputs, [x, weight, bias, d](const Tensor& g) {
@@ -96,7 +128,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       grads[1] = empty(weight.shape());
       kernels::conv2d_backward_weight(grads[1].data(), g.data(), x.data(), d);
     }
-    if (bias.requires_grad()) {
+    if (bias.defined() && bias.requires_grad()) {
       grads[2] = empty(bias.shape());
       kernels::conv2d_backward_bias(grads[2].data(), g.data(), d);
     }
@@ -111,8 +143,8 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Si
     kernels::max_pool2d_forward(out.data(), nullptr, x.data(), d);
     return out;
   }
-  // The winners' positions are all the backward needs.
-  auto argmax = std::make_shared<std::vector<std::int32_t>>(out.numel());
+  // The winners' positions are all the backward needs; uninitialized pool memory like a tensor's.
+  auto argmax = std::make_shared<xt::uvector<std::int32_t, PoolAllocator<std::int32_t>>>(out.numel());
   kernels::max_pool2d_forward(out.data(), argmax->data(), x.data(), d);
   return record(out, "max_pool2d", {x}, [argmax, d, shape = x.shape()](const Tensor& g) {
     Tensor dx = empty(shape);

@@ -2,7 +2,6 @@
 // for C = A B, dA = G B^T and dB = A^T G.
 #include "core/ops/matmul.hpp"
 
-#include <algorithm>
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
@@ -98,14 +97,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 " does not match weight ", shape_str(ws), ": expected (", out_features, ")");
   }
   Tensor out = empty({N, out_features});
-  // out (N, out) = x (N, in) W^T + b: rows start as b, then gemm adds the product (beta = 1).
+  // out (N, out) = x (N, in) W^T, then + b row by row (a product with beta = 0 can take gemm's AVX-512 path).
   float* o = out.data();
-  if (bias.defined()) {
-    for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), out_features, o + n * out_features);
-  }
   const int In = as_int(in), Out = as_int(out_features);
-  gemm(false, true, as_int(N), Out, In, 1.0f, x.data(), In, weight.data(), In, bias.defined() ? 1.0f : 0.0f,
-       o, Out);
+  gemm(false, true, as_int(N), Out, In, 1.0f, x.data(), In, weight.data(), In, 0.0f, o, Out);
+  if (bias.defined()) {
+    const float* b = bias.data();
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t j = 0; j < out_features; ++j) o[n * out_features + j] += b[j];
+    }
+  }
   return record(out, "linear", {x, weight, bias}, [x, weight, bias, N, In, Out](const Tensor& g) {
     Tensor dx, dw, db;
     if (x.requires_grad()) {

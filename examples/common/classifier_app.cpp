@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -38,6 +40,19 @@ void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
   app.add_option("--checkpoint", c.checkpoint, "Save a checkpoint here after every epoch");
   app.add_option("--resume", c.resume, "Resume from this checkpoint");
   app.add_option("--report", c.report, "Write a JSON report of the run here");
+  app.add_option("--on-nan", c.on_nan,
+                 "On a NaN or infinite loss, gradient or weight: stop (exit 1), or rollback to the last "
+                 "--checkpoint with the learning rate divided by 10 and retry the epoch")
+      ->check(CLI::IsMember({"stop", "rollback"}))
+      ->capture_default_str();
+  app.add_option("--max-rollbacks", c.max_rollbacks, "With --on-nan rollback: give up after this many")
+      ->check(CLI::Range(0, 10))
+      ->capture_default_str();
+  app.callback([&c] {
+    if (c.on_nan == "rollback" && c.checkpoint.empty()) {
+      throw CLI::ValidationError("--on-nan", "rollback needs --checkpoint (the file it rolls back to)");
+    }
+  });
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& c, Module& model) {
@@ -66,12 +81,39 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer
 
 namespace {
 
+// The shortest text that reads back as x: "0.005", not "0.0050000000000000001".
+std::string num_str(double x) {
+  char buffer[32];
+  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, x).ptr);
+}
+
 nlohmann::json config_json(const ClassifierConfig& c, const std::string& architecture) {
   return {{"data", c.data},         {"dataset", c.dataset},   {"epochs", c.epochs},
           {"batch_size", c.batch_size}, {"lr", c.lr},         {"optimizer", c.optimizer},
           {"schedule", c.schedule}, {"weight_decay", c.weight_decay}, {"batch_norm", !c.no_bn},
           {"threads", c.threads},   {"seed", c.seed},         {"limit", c.limit},
-          {"architecture", architecture}};
+          {"on_nan", c.on_nan},     {"max_rollbacks", c.max_rollbacks}, {"architecture", architecture}};
+}
+
+// After a rollback: a new optimizer and schedule built for learning rate `lr`, carrying over the state just
+// loaded (momentum or moments, the schedule's position), so training goes on as before with smaller steps.
+// The scheduler is replaced first: it refers to the optimizer.
+void lower_learning_rate(const ClassifierConfig& c, double lr, Module& model, std::size_t steps_per_epoch,
+                         std::unique_ptr<Optimizer>& optimizer, std::unique_ptr<LRScheduler>& scheduler) {
+  ClassifierConfig lowered = c;
+  lowered.lr = lr;
+  auto new_optimizer = make_optimizer(lowered, model);
+  OptimizerState state = optimizer->state_dict();
+  for (auto& group : state.param_groups) group.lr = lowered.lr;  // the schedules take their base rates from here
+  new_optimizer->load_state_dict(state);
+  auto new_scheduler = make_scheduler(lowered, *new_optimizer, steps_per_epoch);
+  if (new_scheduler) {
+    new_scheduler->load_state_dict({scheduler->last_epoch(), new_scheduler->base_lrs()});
+    const std::vector<double> lrs = new_scheduler->get_last_lr();
+    for (std::size_t g = 0; g < lrs.size(); ++g) new_optimizer->set_lr(g, lrs[g]);
+  }
+  scheduler = std::move(new_scheduler);
+  optimizer = std::move(new_optimizer);
 }
 
 nlohmann::json epoch_json(const EpochResult& r) {
@@ -101,21 +143,54 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     std::fprintf(stderr, "resumed from %s after epoch %d\n", c.resume.c_str(), first_epoch - 1);
   }
 
+  auto save = [&](int epoch) {
+    TrainingState state;
+    state.epoch = epoch;
+    state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
+    state.metadata = {{"architecture", architecture}, {"report_epochs", report["epochs"]}};
+    save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
+                    {&train.shuffle_generator(), &train.transform_generator()}, state);
+  };
+  const bool rollback = c.on_nan == "rollback";
+  if (rollback) save(first_epoch - 1);  // where to return if the first epoch goes wrong
+  int rollbacks = 0;
+  double lr = c.lr;  // divided by 10 at each rollback
+
   for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs);
-    EpochResult r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label);
+    EpochResult r;
+    try {
+      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label);
+    } catch (const NonFiniteError& e) {
+      if (!rollback) throw;
+      if (rollbacks == c.max_rollbacks) {
+        throw NonFiniteError(std::string(e.what()) + "; gave up after " + std::to_string(rollbacks) +
+                             " rollbacks (learning rate " + num_str(lr) + ")");
+      }
+      ++rollbacks;
+      lr = c.lr / std::pow(10.0, rollbacks);  // exact powers of 10: --lr with the printed value gives this lr
+      const TrainingState state = load_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
+                                                  {&train.shuffle_generator(), &train.transform_generator()});
+      lower_learning_rate(c, lr, model, train.size(), optimizer, scheduler);
+      // The file now matches the new settings, so a second rollback (or --resume) can load it.
+      save(static_cast<int>(state.epoch));
+      std::fprintf(stderr,
+                   "%s\nrollback %d of %d: back to %s after epoch %d, learning rate %s (resuming from it needs "
+                   "--lr %s); retrying\n",
+                   e.what(), rollbacks, c.max_rollbacks, c.checkpoint.c_str(), static_cast<int>(state.epoch),
+                   num_str(lr).c_str(), num_str(lr).c_str());
+      report["rollbacks"].push_back({{"epoch", epoch},
+                                     {"reason", e.what()},
+                                     {"resumed_after_epoch", state.epoch},
+                                     {"lr", lr}});
+      epoch = static_cast<int>(state.epoch);  // the loop's ++ retries the epoch after it
+      continue;
+    }
     r.test_accuracy = evaluate(model, test);
     std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
                  epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
     report["epochs"].push_back(epoch_json(r));
-    if (!c.checkpoint.empty()) {
-      TrainingState state;
-      state.epoch = epoch;
-      state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
-      state.metadata = {{"architecture", architecture}, {"report_epochs", report["epochs"]}};
-      save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
-                      {&train.shuffle_generator(), &train.transform_generator()}, state);
-    }
+    if (!c.checkpoint.empty()) save(epoch);
   }
   report["peak_rss_mb"] = peak_rss_mb();
   if (!report["epochs"].empty()) {

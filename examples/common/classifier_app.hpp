@@ -1,5 +1,6 @@
 // The command line and the epoch loop shared by train_mnist and train_cifar10: flags, optimizer and
-// schedule from flags, per-epoch evaluation, checkpoint every epoch, resume, and the JSON report.
+// schedule from flags, per-epoch evaluation, checkpoint every epoch, resume, the JSON report, and what to
+// do when training meets a NaN: stop, or roll back to the last checkpoint at a lower learning rate.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -29,9 +30,12 @@ struct ClassifierConfig {
   std::string checkpoint;
   std::string resume;
   std::string report;
+  std::string on_nan = "stop";  // stop | rollback (to the last checkpoint, with the learning rate / 10)
+  int max_rollbacks = 3;         // then give up (the rate is 1/1000 of --lr by then)
 };
 
-// Adds the shared flags to `app`, with `config`'s current values as defaults.
+// Adds the shared flags to `app`, with `config`'s current values as defaults, and a check run at the end of
+// parsing (--on-nan rollback needs --checkpoint) that makes a bad combination a usage error.
 void add_classifier_flags(CLI::App& app, ClassifierConfig& config);
 
 std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& config, Module& model);
@@ -41,7 +45,9 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& config, Opti
 
 // Trains for config.epochs (from the resumed epoch on), evaluating on `test` after each epoch, saving the
 // checkpoint and the report as configured. `architecture` describes the model in the checkpoint.
-// Returns the process exit status.
+// A NaN or an infinity in training throws NonFiniteError (on_nan "stop"), or (on_nan "rollback") reloads
+// the checkpoint of the last good epoch, divides the learning rate by 10 and retries, at most
+// max_rollbacks times. Returns the process exit status.
 int run_classifier(const ClassifierConfig& config, const std::string& architecture, Module& model,
                    DataLoader& train, DataLoader& test);
 

@@ -1,10 +1,12 @@
 // The training loop the example trainers share: one epoch of steps with a live progress line, evaluation
-// under no-grad in eval mode, and a guard that stops on a non-finite loss instead of training on NaN.
+// under no-grad in eval mode, and a guard that stops on a non-finite loss, gradient or weight instead of
+// training on NaN (and so before a NaN could reach a checkpoint).
 #pragma once
 #include <cstddef>
 #include <functional>
 #include <string>
 
+#include "core/error.hpp"
 #include "data/data_loader.hpp"
 #include "layers/module.hpp"
 #include "optim/lr_scheduler.hpp"
@@ -21,11 +23,19 @@ struct EpochResult {
   double seconds = 0;            // training only
 };
 
+// A NaN or an infinity in the loss, a gradient, a weight or a buffer; the message names the epoch, the step
+// and the tensor. Its own type so that a trainer can roll back instead of stopping.
+class NonFiniteError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Called after every step with (step within epoch, loss of the step); return false to stop the epoch.
 using StepCallback = std::function<bool(std::size_t step, double loss)>;
 
 // Trains `model` for one epoch over `loader`. `scheduler`, if given, steps after every batch.
-// Throws xgrad::Error naming the epoch and step if the loss becomes NaN or infinite.
+// Throws NonFiniteError naming the epoch and step if the loss or a gradient is NaN or infinite (the step is
+// not taken), or if a parameter or buffer is at the end of the epoch.
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
                         int epoch, const std::string& label, const StepCallback& on_step = nullptr);
 
