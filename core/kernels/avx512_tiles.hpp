@@ -46,8 +46,10 @@ inline void rows_tile(float* out, size_t ld_out, int rows, const float* panel, c
   const float* s1 = src + slot[NV - 1].src;
   for (int k = 0; k < K; ++k) {
     const int t = tap[k];
-    const __m512 x0 = _mm512_loadu_ps(s0 + t);
-    const __m512 x1 = NV > 1 ? _mm512_loadu_ps(s1 + t) : x0;
+    // Masked loads: a partial last slot must not read past the end of src (lanes outside the mask are
+    // never stored, and a masked-off lane cannot fault).
+    const __m512 x0 = _mm512_maskz_loadu_ps(slot[0].mask, s0 + t);
+    const __m512 x1 = NV > 1 ? _mm512_maskz_loadu_ps(slot[NV - 1].mask, s1 + t) : x0;
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m512 w = _mm512_set1_ps(panel[m]);
