@@ -52,11 +52,13 @@ struct Run {
   std::string out, err;
 };
 
-// Runs the built example `program` with `args` (already quoted as needed), capturing its output in `dir`.
-inline Run run(const TempDir& dir, const std::string& program, const std::string& args) {
+// Runs the built example `program` with `args` (already quoted as needed), capturing its output in `dir`;
+// `env` prefixes the command (e.g. "PATH=/nonexistent").
+inline Run run(const TempDir& dir, const std::string& program, const std::string& args,
+               const std::string& env = "") {
   const std::string out = dir / (program + ".out"), err = dir / (program + ".err");
-  const std::string command =
-      "'" + std::string(XGRAD_BUILD_DIR) + "/" + program + "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const std::string command = env + " '" + std::string(XGRAD_BUILD_DIR) + "/" + program + "' " + args + " >'" +
+                              out + "' 2>'" + err + "'";
   // OpenMP threads that spin while they wait make a 2-thread run many times slower on a busy machine (CI);
   // waiting passively changes the timing only, never a result. A value set by the caller is kept.
   ::setenv("OMP_WAIT_POLICY", "passive", 0);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/autograd.hpp"
+#include "example_runner.hpp"
 #include "data/idx.hpp"
 #include "data/transforms.hpp"
 #include "layers/conv2d.hpp"
@@ -26,32 +27,12 @@
 
 namespace fs = std::filesystem;
 using namespace xgrad;
+using example_runner::read_text;
+using example_runner::Run;
+using example_runner::TempDir;
 using Catch::Matchers::Contains;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    path = fs::temp_directory_path() /
-           ("xgrad_bn_vs_no_bn_" + std::to_string(::getpid()) + "_" + std::to_string(count++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void put_u32(std::string& out, std::uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -93,22 +74,9 @@ std::string make_mnist(const TempDir& dir) {
   return data;
 }
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
 // Runs the built bn_vs_no_bn with `args` (quoted as needed); `env` prefixes the command (e.g. "PATH=/x").
 Run run_study(const TempDir& dir, const std::string& args, const std::string& env = "") {
-  const std::string out = dir / "study.out", err = dir / "study.err";
-  const std::string command = env + " '" + std::string(XGRAD_BUILD_DIR) + "/bn_vs_no_bn' " + args + " >'" + out +
-                              "' 2>'" + err + "'";
-  const int raw = std::system(command.c_str());
-  Run r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
-  return r;
+  return example_runner::run(dir, "bn_vs_no_bn", args, env);
 }
 
 // A CSV as a header and rows of fields (the study's fields hold no commas or quotes).
