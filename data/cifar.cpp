@@ -2,6 +2,7 @@
 // missing or truncated batch fails fast, and the images land in one tensor without a second copy.
 #include "data/cifar.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "data/binary_file.hpp"
@@ -30,7 +31,7 @@ Dataset read_cifar10(const std::vector<std::string>& paths) {
     total += file.size() / kRecord;
   }
 
-  Tensor images = empty({total, 3, 32, 32});
+  std::vector<std::uint8_t> images(total * kPixels);  // kept as bytes: the loader converts per batch
   Labels labels(total);
   std::vector<unsigned char> record(kRecord);
   std::uint64_t i = 0;
@@ -41,10 +42,10 @@ Dataset read_cifar10(const std::vector<std::string>& paths) {
       if (record[0] >= kClasses)
         file.fail("label ", int{record[0]}, " of record ", r, " is outside [0, ", kClasses, ")");
       labels[i] = record[0];
-      data_detail::bytes_to_unit_floats(images.data() + i * kPixels, record.data() + 1, kPixels);
+      std::copy(record.begin() + 1, record.end(), images.begin() + i * kPixels);
     }
   }
-  return Dataset(std::move(images), std::move(labels));
+  return Dataset({total, 3, 32, 32}, std::move(images), std::move(labels));
 }
 
 Dataset read_cifar10(const std::string& path) { return read_cifar10(std::vector<std::string>{path}); }

@@ -1,6 +1,7 @@
 // Reader for the CIFAR-10 binary version (Krizhevsky, "cifar-10-batches-bin"): each record is one label
 // byte in [0, 10) and 3072 pixel bytes, the R, G and B planes of a 32x32 image, row-major.
-// Images become floats in [0, 1] of shape (N, 3, 32, 32). Not the Python (pickle) version.
+// Images of shape (N, 3, 32, 32), kept as bytes in the Dataset and read as pixel / 255 (floats in [0, 1]).
+// Not the Python (pickle) version.
 #pragma once
 #include <string>
 #include <vector>

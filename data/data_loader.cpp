@@ -1,7 +1,6 @@
 // DataLoader: see data_loader.hpp.
 #include "data/data_loader.hpp"
 
-#include <cstring>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -60,20 +59,14 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 void DataLoader::load(std::size_t batch_index) {
   const std::size_t first = batch_index * options_.batch_size;
   const std::size_t count = std::min(options_.batch_size, dataset_.size() - first);
-  Shape shape = dataset_.inputs().shape();
+  Shape shape = dataset_.shape();
   shape[0] = count;
   if (!reusable(current_.inputs, shape)) current_.inputs = empty(shape);
 
-  // inputs[b] = dataset.inputs[order[first + b]], labels[b] likewise.
-  const std::size_t sample = numel(dataset_.sample_shape());
-  const float* src = dataset_.inputs().data();
-  float* dst = current_.inputs.data();
+  // inputs[b] = dataset sample order[first + b] (as floats), labels[b] likewise.
+  dataset_.gather(order_.data() + first, count, current_.inputs.data());
   current_.labels.resize(count);
-  for (std::size_t b = 0; b < count; ++b) {
-    const std::size_t i = order_[first + b];
-    std::memcpy(dst + b * sample, src + i * sample, sample * sizeof(float));
-    current_.labels[b] = dataset_.labels()[i];
-  }
+  for (std::size_t b = 0; b < count; ++b) current_.labels[b] = dataset_.labels()[order_[first + b]];
   if (transform_) transform_(current_.inputs, transform_gen_);
 }
 

@@ -35,10 +35,9 @@ std::vector<std::uint32_t> read_header(BinaryFile& file, std::size_t words, std:
   return header;
 }
 
-}  // namespace
-
-Tensor read_idx_images(const std::string& path) {
-  BinaryFile file(path, "read_idx_images");
+// Opens an IDX image file and checks its header against its size; returns (N, 1, rows, cols). The file is
+// then positioned at the first pixel, and exactly N * rows * cols bytes remain.
+Shape open_idx_images(BinaryFile& file) {
   const auto header = read_header(file, 4, kImageMagic, "image");
   const std::uint64_t n = header[1], rows = header[2], cols = header[3];
   if (rows == 0 || cols == 0) file.fail("images of ", rows, "x", cols, " pixels are empty");
@@ -50,11 +49,17 @@ Tensor read_idx_images(const std::string& path) {
   if (file.size() != expected)
     file.fail("expected ", expected, " bytes (16-byte header + ", n, " images of ", rows, "x", cols,
               "), found ", file.size());
+  return {n, 1, rows, cols};
+}
 
+}  // namespace
+
+Tensor read_idx_images(const std::string& path) {
+  BinaryFile file(path, "read_idx_images");
+  Tensor images = empty(open_idx_images(file));
   // Read in chunks no larger than the payload: a header may claim 0 images of 2^25 x 2^25 pixels, and a
   // buffer of one image would then be a huge allocation for a 16-byte file (found by fuzz_idx).
-  Tensor images = empty({n, 1, rows, cols});
-  const std::uint64_t total = n * pixels;
+  const std::uint64_t total = images.numel();
   std::vector<unsigned char> chunk(std::min<std::uint64_t>(total, kChunkBytes));
   for (std::uint64_t done = 0; done < total; done += chunk.size()) {
     chunk.resize(std::min<std::uint64_t>(total - done, kChunkBytes));
@@ -88,11 +93,15 @@ Dataset load_mnist(const std::string& dir, bool train) {
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
   const std::string images_path = prefix + "-images-idx3-ubyte";
   const std::string labels_path = prefix + "-labels-idx1-ubyte";
-  Tensor images = read_idx_images(images_path);
+  // The pixels stay bytes (the size check bounds them by the file): the loader converts them per batch.
+  BinaryFile file(images_path, "read_idx_images");
+  Shape shape = open_idx_images(file);
+  std::vector<std::uint8_t> pixels(numel(shape));
+  file.read(pixels.data(), pixels.size());
   Labels labels = read_idx_labels(labels_path);
-  XGRAD_CHECK(images.size(0) == labels.size(), "load_mnist: ", images.size(0), " images in ", images_path,
-              " but ", labels.size(), " labels in ", labels_path);
-  return Dataset(std::move(images), std::move(labels));
+  XGRAD_CHECK(shape[0] == labels.size(), "load_mnist: ", shape[0], " images in ", images_path, " but ",
+              labels.size(), " labels in ", labels_path);
+  return Dataset(std::move(shape), std::move(pixels), std::move(labels));
 }
 
 }  // namespace xgrad

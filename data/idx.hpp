@@ -1,5 +1,5 @@
 // Readers for the IDX format of MNIST and Fashion-MNIST (LeCun et al.): big-endian headers, raw bytes.
-// Images (magic 2051) become floats in [0, 1] of shape (N, 1, rows, cols); labels (magic 2049) become Labels.
+// Images (magic 2051) read as pixel / 255 of shape (N, 1, rows, cols); labels (magic 2049) become Labels.
 // Uncompressed files only: scripts/fetch_data.sh decompresses. Every defect throws xgrad::Error naming it.
 #pragma once
 #include <string>
@@ -16,7 +16,8 @@ Tensor read_idx_images(const std::string& path);
 Labels read_idx_labels(const std::string& path, int num_classes = 10);
 
 // dir/train-images-idx3-ubyte and dir/train-labels-idx1-ubyte (train) or the t10k-* pair (test), as
-// MNIST and Fashion-MNIST both name them; checks that the image and label counts agree.
+// MNIST and Fashion-MNIST both name them; checks that the image and label counts agree. The Dataset keeps
+// the pixel bytes (47 MB for MNIST's training set, not 188 MB of floats).
 Dataset load_mnist(const std::string& dir, bool train = true);
 
 }  // namespace xgrad

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     Normalize normalize({fashion ? 0.2860f : 0.1307f}, {fashion ? 0.3530f : 0.3081f});
 
     DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, normalize);
-    DataLoader test(test_set, {.batch_size = 1000}, normalize);
+    DataLoader test(test_set, {.batch_size = 250}, normalize);  // small batches: less memory, as fast
     auto model = mnist_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
     std::fprintf(stderr, "train_mnist: %zu training and %zu test images from %s, %s\n", train_set.size(),
                  test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");

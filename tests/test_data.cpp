@@ -107,6 +107,10 @@ TEST_CASE("read_idx_labels and load_mnist read train and test pairs", "[data][id
   CHECK(train.sample_shape() == Shape{1, 4, 5});
   // Pixel 25 of the file = image 1, row 1, column 0: value 25 * 7 = 175.
   CHECK(train.inputs().at({1, 0, 1, 0}) == 175.0f / 255.0f);
+  // load_mnist keeps the bytes; converted, they are exactly what read_idx_images gives.
+  CHECK(train.stores_bytes());
+  CHECK(train.shape() == Shape{3, 1, 4, 5});
+  CHECK(train.inputs().to_vector() == read_idx_images(dir / "train-images-idx3-ubyte").to_vector());
   Dataset test = load_mnist(dir.path, false);
   CHECK(test.size() == 1);
   CHECK(test.labels() == Labels{4});
@@ -275,4 +279,44 @@ TEST_CASE("Dataset: checks, subset and bincount", "[data][dataset]") {
   CHECK_THROWS_WITH(Dataset(zeros({2}).set_requires_grad(), {0, 0}), "Dataset: inputs must not require grad");
   CHECK_THROWS_WITH(d.subset(3, 5), "Dataset::subset: range [3, 5) is not within the 4 samples");
   CHECK_THROWS_WITH(bincount({0, -2}), "bincount: label -2 at index 1 is negative");
+}
+
+TEST_CASE("Dataset of bytes: reads v / 255, gathers, subsets and checks like a float one", "[data][dataset]") {
+  std::vector<std::uint8_t> bytes(4 * 2 * 3);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 11);  // up to 253
+  Dataset d({4, 2, 3}, bytes, {3, 1, 0, 2});
+  CHECK(d.stores_bytes());
+  CHECK(d.size() == 4);
+  CHECK(d.shape() == Shape{4, 2, 3});
+  CHECK(d.sample_shape() == Shape{2, 3});
+  std::vector<float> expected(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) expected[i] = static_cast<float>(bytes[i]) / 255.0f;
+  const Tensor all = d.inputs();
+  CHECK(all.shape() == Shape{4, 2, 3});
+  CHECK(all.to_vector() == expected);
+
+  // The same samples stored as floats gather to the same bits.
+  const Dataset f(all, d.labels());
+  CHECK_FALSE(f.stores_bytes());
+  const std::size_t order[] = {2, 0, 3};
+  std::vector<float> from_bytes(3 * 6, -1.0f), from_floats(3 * 6, -2.0f);
+  d.gather(order, 3, from_bytes.data());
+  f.gather(order, 3, from_floats.data());
+  CHECK(from_bytes == from_floats);
+  CHECK(std::vector<float>(from_bytes.begin(), from_bytes.begin() + 6) ==
+        std::vector<float>(expected.begin() + 12, expected.begin() + 18));
+  const std::size_t bad[] = {1, 4};
+  CHECK_THROWS_WITH(d.gather(bad, 2, from_bytes.data()), "Dataset::gather: index 4 is not below the 4 samples");
+
+  const Dataset s = d.subset(1, 3);
+  CHECK(s.stores_bytes());
+  CHECK(s.labels() == Labels{1, 0});
+  CHECK(s.inputs().to_vector() == std::vector<float>(expected.begin() + 6, expected.begin() + 18));
+
+  CHECK_THROWS_WITH(Dataset({4, 2, 3}, std::vector<std::uint8_t>(23), {0, 0, 0, 0}),
+                    "Dataset: 23 bytes given for samples of shape (4, 2, 3) (24 values)");
+  CHECK_THROWS_WITH(Dataset({4, 2, 3}, bytes, {0, 0, 0}),
+                    "Dataset: inputs of shape (4, 2, 3) hold 4 samples but there are 3 labels");
+  CHECK_THROWS_WITH(Dataset({}, std::vector<std::uint8_t>{}, {}),
+                    "Dataset: inputs must have a sample axis first, got shape ()");
 }

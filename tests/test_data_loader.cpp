@@ -110,6 +110,29 @@ TEST_CASE("DataLoader: same seed, same batches bit for bit, another seed, anothe
   CHECK(a != c);
 }
 
+TEST_CASE("DataLoader: a byte-stored set gives the same batches as its float twin", "[data][loader]") {
+  std::vector<std::uint8_t> bytes(37 * 2 * 5);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>((i * 37) % 256);
+  Labels labels(37);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int32_t>(i % 7);
+  const Dataset stored({37, 2, 5}, bytes, labels);
+  const Dataset floats(stored.inputs(), labels);
+  DataLoader a(stored, {.batch_size = 8, .shuffle = true, .seed = 9});
+  DataLoader b(floats, {.batch_size = 8, .shuffle = true, .seed = 9});
+  std::size_t batches = 0;
+  for (int e = 0; e < 2; ++e) {
+    auto ib = b.begin();
+    for (const auto& batch : a) {
+      REQUIRE(batch.inputs.shape() == ib->inputs.shape());
+      CHECK(batch.inputs.to_vector() == ib->inputs.to_vector());
+      CHECK(batch.labels == ib->labels);
+      ++ib;
+      ++batches;
+    }
+  }
+  CHECK(batches == 2 * 5);
+}
+
 TEST_CASE("DataLoader: reuses its batch buffer, never one still held elsewhere", "[data][loader]") {
   DataLoader loader(numbered(12), {.batch_size = 4});
   auto it = loader.begin();

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/ops/loss.hpp"
 #include "examples/common/progress.hpp"
+#include "models/fuse.hpp"
 
 namespace xgrad::examples {
 
@@ -130,9 +131,14 @@ double evaluate(Module& model, DataLoader& loader) {
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
+  // In eval mode a BatchNorm after a conv or dense is a per-channel affine map: fold it into the layer,
+  // saving a pass over every activation (the fused model shares all other modules with `model`).
+  std::shared_ptr<Sequential> fused;
+  if (const auto* sequential = dynamic_cast<const Sequential*>(&model)) fused = fuse_conv_bn(*sequential);
+  Module& inference = fused ? static_cast<Module&>(*fused) : model;
   std::size_t seen = 0, correct = 0;
   for (const Batch& batch : loader) {
-    correct += count_correct(model(batch.inputs), batch.labels);
+    correct += count_correct(inference(batch.inputs), batch.labels);
     seen += batch.labels.size();
   }
   model.train(was_training);

@@ -39,8 +39,9 @@ using StepCallback = std::function<bool(std::size_t step, double loss)>;
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
                         int epoch, const std::string& label, const StepCallback& on_step = nullptr);
 
-// Fraction of `loader`'s samples whose argmax logit equals the label; model in eval mode, no graph.
-// Restores the model's train/eval mode afterwards.
+// Fraction of `loader`'s samples whose argmax logit equals the label; model in eval mode, no graph, and a
+// Sequential's BatchNorms folded into the conv or dense before them (fuse_conv_bn). Restores the model's
+// train/eval mode afterwards.
 double evaluate(Module& model, DataLoader& loader);
 
 // Number of rows of logits (N, C) whose argmax equals the label.
