@@ -1,5 +1,6 @@
 // BatchNorm1d/2d/3d: one implementation over x viewed as (N, C, HW). Training is one graph op whose
-// backward is the fused analytic kernel; eval() is another op with the statistics held constant.
+// backward is the fused analytic kernel; eval() is another op with the statistics held constant. Either
+// can take the ReLU after it into the same op (forward_relu).
 // The running-statistics update is bookkeeping outside the graph.
 #include "layers/batch_norm.hpp"
 
@@ -9,17 +10,10 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/kernel_args.hpp"
 #include "core/kernels/batch_norm.hpp"
 
 namespace xgrad {
-namespace {
-
-// The gradient buffers a backward must fill: only for inputs that require grad (else undefined).
-Tensor grad_buffer(const Tensor& input) { return input.requires_grad() ? empty(input.shape()) : Tensor(); }
-float* data_or_null(Tensor& t) { return t.defined() ? t.data() : nullptr; }
-const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
-
-}  // namespace
 
 BatchNormOptions BatchNormOptions::keras(int c) {
   BatchNormOptions o(c);
@@ -85,7 +79,11 @@ void BatchNorm::update_running_stats(const Tensor& batch_mean, const Tensor& bat
   num_batches_tracked_.data()[0] += 1.0f;
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+Tensor BatchNorm::forward(const Tensor& x) { return normalize(x, false); }
+
+Tensor BatchNorm::forward_relu(const Tensor& x) { return normalize(x, true); }
+
+Tensor BatchNorm::normalize(const Tensor& x, bool relu) {
   check_input(x);
   const Shape& s = x.shape();
   const std::size_t N = s[0], C = s[1];
@@ -98,15 +96,17 @@ Tensor BatchNorm::forward(const Tensor& x) {
                 shape_str(s));
     Tensor mean = empty({C}), var = empty({C}), rstd = empty({C});
     kernels::batch_norm_forward(out.data(), mean.data(), var.data(), rstd.data(), x.data(), data_or_null(weight_),
-                                data_or_null(bias_), N, C, HW, options_.eps);
+                                data_or_null(bias_), N, C, HW, options_.eps, relu);
     if (is_training() && options_.track_running_stats) update_running_stats(mean, var, N * HW);
-    // The fused backward: see kernels::batch_norm_backward for the formula.
-    return record(out, "batch_norm", {x, weight_, bias_},
-                  [x, mean, rstd, weight = weight_, bias = bias_, N, C, HW](const Tensor& g) {
+    // The fused backward: see kernels::batch_norm_backward for the formula. With the ReLU it reads the
+    // output (detached: the closure must not own the node that owns it) for the ReLU's mask.
+    return record(out, relu ? "batch_norm_relu" : "batch_norm", {x, weight_, bias_},
+                  [x, mean, rstd, weight = weight_, bias = bias_, y = relu ? out.detach() : Tensor(), N, C,
+                   HW](const Tensor& g) {
                     Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
                     kernels::batch_norm_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
                                                  g.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
-                                                 N, C, HW);
+                                                 N, C, HW, data_or_null(y));
                     return std::vector<Tensor>{dx, dgamma, dbeta};
                   });
   }
@@ -117,14 +117,15 @@ Tensor BatchNorm::forward(const Tensor& x) {
     rstd.data()[c] = static_cast<float>(1.0 / std::sqrt(double(running_var_.data()[c]) + double(options_.eps)));
   }
   kernels::batch_norm_inference(out.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight_),
-                                data_or_null(bias_), N, C, HW);
+                                data_or_null(bias_), N, C, HW, relu);
   // dx = gamma rstd dy; the statistics are constants.
-  return record(out, "batch_norm_inference", {x, weight_, bias_},
-                [x, mean, rstd, weight = weight_, bias = bias_, N, C, HW](const Tensor& g) {
+  return record(out, relu ? "batch_norm_inference_relu" : "batch_norm_inference", {x, weight_, bias_},
+                [x, mean, rstd, weight = weight_, bias = bias_, y = relu ? out.detach() : Tensor(), N, C,
+                 HW](const Tensor& g) {
                   Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
                   kernels::batch_norm_inference_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
                                                          g.data(), x.data(), mean.data(), rstd.data(),
-                                                         data_or_null(weight), N, C, HW);
+                                                         data_or_null(weight), N, C, HW, data_or_null(y));
                   return std::vector<Tensor>{dx, dgamma, dbeta};
                 });
 }

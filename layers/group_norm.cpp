@@ -7,17 +7,10 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/kernel_args.hpp"
 #include "core/kernels/group_norm.hpp"
 
 namespace xgrad {
-namespace {
-
-Tensor grad_buffer(const Tensor& input) { return input.requires_grad() ? empty(input.shape()) : Tensor(); }
-float* data_or_null(Tensor& t) { return t.defined() ? t.data() : nullptr; }
-const float* data_or_null(const Tensor& t) { return t.defined() ? t.data() : nullptr; }
-
-}  // namespace
-
 namespace detail {
 
 Tensor group_norm_op(const Tensor& x, std::size_t N, std::size_t C, std::size_t HW, std::size_t G,

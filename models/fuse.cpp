@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/kernel_args.hpp"
 #include "layers/identity.hpp"
 
 namespace xgrad {
@@ -29,9 +30,9 @@ void check_foldable(const std::string& layer, std::size_t channels, const BatchN
 void fold(Tensor out_weight, Tensor out_bias, const Tensor& weight, const Tensor& bias, const BatchNorm& bn) {
   const std::size_t C = weight.size(0), K = weight.numel() / C;
   const float *w = weight.data(), *mean = bn.running_mean().data(), *var = bn.running_var().data();
-  const float* gamma = bn.weight().defined() ? bn.weight().data() : nullptr;
-  const float* beta = bn.bias().defined() ? bn.bias().data() : nullptr;
-  const float* b = bias.defined() ? bias.data() : nullptr;
+  const float* gamma = data_or_null(bn.weight());
+  const float* beta = data_or_null(bn.bias());
+  const float* b = data_or_null(bias);
   float *ow = out_weight.data(), *ob = out_bias.data();
   const double eps = bn.options().eps;
   // s = gamma / sqrt(var + eps); W' = W s; b' = (b - mean) s + beta

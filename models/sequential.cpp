@@ -1,7 +1,12 @@
 // Sequential: see sequential.hpp.
 #include "models/sequential.hpp"
 
+#include <typeinfo>
+
 #include "core/error.hpp"
+#include "layers/activations.hpp"
+#include "layers/batch_norm.hpp"
+#include "layers/summary_trace.hpp"
 
 namespace xgrad {
 
@@ -23,9 +28,31 @@ void Sequential::throw_wrong_type(std::size_t i) const {
                ", not of the requested type");
 }
 
+namespace {
+
+// A BatchNorm at i directly followed by a plain ReLU (not a subclass, which might do more).
+BatchNorm* batch_norm_before_relu(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& modules,
+                                  std::size_t i) {
+  if (i + 1 >= modules.size() || typeid(*modules[i + 1].second) != typeid(ReLU)) return nullptr;
+  return dynamic_cast<BatchNorm*>(modules[i].second.get());
+}
+
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
+  const auto& modules = children();
   Tensor y = x;
-  for (const auto& [name, m] : children()) y = (*m)(y);
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    // BN -> ReLU, the canonical block's tail, runs as one op: the same values and gradients, one pass
+    // over the activations fewer each way. summary() still sees both calls.
+    if (BatchNorm* bn = batch_norm_before_relu(modules, i)) {
+      y = bn->forward_relu(y);
+      detail::trace_module_call(*bn, y);
+      detail::trace_module_call(*modules[++i].second, y);
+      continue;
+    }
+    y = (*modules[i].second)(y);
+  }
   return y;
 }
 

@@ -15,21 +15,31 @@ namespace {
 // Channel c of image n: HW contiguous values.
 inline std::size_t plane(std::size_t n, std::size_t c, std::size_t C, std::size_t HW) { return (n * C + c) * HW; }
 
+// relu(v) as relu() computes it: NaN passes through.
+inline float relu_value(float v) { return v > 0.0f || std::isnan(v) ? v : 0.0f; }
+
+// dy where the fused ReLU let the value through (relu_out > 0), else 0; dy itself without a ReLU.
+inline float masked_dy(const float* dy, const float* relu_out, std::size_t i) {
+  return !relu_out || relu_out[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 struct GradSums {
   double dy = 0.0;       // sum(dy)
   double dy_xhat = 0.0;  // sum(dy * xhat)
 };
 
-// sum(dy) and sum(dy * xhat) over channel c, xhat = (x - mean) * rstd.
-GradSums grad_sums(const float* dy, const float* in, double mean, double rstd, std::size_t c, std::size_t N,
-                   std::size_t C, std::size_t HW) {
+// sum(dy) and sum(dy * xhat) over channel c, xhat = (x - mean) * rstd, dy masked by the fused ReLU if any.
+GradSums grad_sums(const float* dy, const float* relu_out, const float* in, double mean, double rstd, std::size_t c,
+                   std::size_t N, std::size_t C, std::size_t HW) {
   GradSums s;
   for (std::size_t n = 0; n < N; ++n) {
-    const float* x = in + plane(n, c, C, HW);
-    const float* g = dy + plane(n, c, C, HW);
+    const std::size_t p = plane(n, c, C, HW);
+    const float* x = in + p;
+    const float* r = relu_out ? relu_out + p : nullptr;
     for (std::size_t i = 0; i < HW; ++i) {
-      s.dy += g[i];
-      s.dy_xhat += g[i] * (x[i] - mean);
+      const float g = masked_dy(dy + p, r, i);
+      s.dy += g;
+      s.dy_xhat += g * (x[i] - mean);
     }
   }
   s.dy_xhat *= rstd;
@@ -39,10 +49,10 @@ GradSums grad_sums(const float* dy, const float* in, double mean, double rstd, s
 }  // namespace
 
 void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
-                        const float* beta, std::size_t N, std::size_t C, std::size_t HW, float eps) {
+                        const float* beta, std::size_t N, std::size_t C, std::size_t HW, float eps, bool relu) {
   if (fast_paths_enabled() && N * HW > 0) {
-    if (HW == 1) return fast::batch_norm_rows_forward(out, mean, var, rstd, in, gamma, beta, N, C, eps);
-    return fast::batch_norm_planes_forward(out, mean, var, rstd, in, gamma, beta, N, C, HW, eps);
+    if (HW == 1) return fast::batch_norm_rows_forward(out, mean, var, rstd, in, gamma, beta, N, C, eps, relu);
+    return fast::batch_norm_planes_forward(out, mean, var, rstd, in, gamma, beta, N, C, HW, eps, relu);
   }
   const double M = static_cast<double>(N * HW);
 #pragma omp parallel for schedule(static)
@@ -73,42 +83,44 @@ void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const 
       const float* x = in + plane(n, c, C, HW);
       float* y = out + plane(n, c, C, HW);
       for (std::size_t i = 0; i < HW; ++i) y[i] = static_cast<float>((x[i] - m) * scale + shift);
+      if (relu) std::transform(y, y + HW, y, relu_value);
     }
   }
 }
 
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                          const float* mean, const float* rstd, const float* gamma, std::size_t N, std::size_t C,
-                         std::size_t HW) {
+                         std::size_t HW, const float* relu_out) {
   if (fast_paths_enabled() && N * HW > 0) {
-    if (HW == 1) return fast::batch_norm_rows_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C);
-    return fast::batch_norm_planes_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, HW);
+    if (HW == 1) return fast::batch_norm_rows_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, relu_out);
+    return fast::batch_norm_planes_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, HW, relu_out);
   }
   const double M = static_cast<double>(N * HW);
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
     const auto c = static_cast<std::size_t>(ci);
     const double m = mean[c], r = rstd[c], g = gamma ? gamma[c] : 1.0f;
-    const GradSums s = grad_sums(dy, in, m, r, c, N, C, HW);
+    const GradSums s = grad_sums(dy, relu_out, in, m, r, c, N, C, HW);
     if (dgamma) dgamma[c] = static_cast<float>(s.dy_xhat);
     if (dbeta) dbeta[c] = static_cast<float>(s.dy);
     if (!dx) continue;
     // dx = g rstd (dy - sum(dy) / M - xhat sum(dy xhat) / M), the fused form of the formula in the header.
     const double a = g * r, mean_dy = s.dy / M, mean_dy_xhat = s.dy_xhat / M;
     for (std::size_t n = 0; n < N; ++n) {
-      const float* x = in + plane(n, c, C, HW);
-      const float* gy = dy + plane(n, c, C, HW);
-      float* d = dx + plane(n, c, C, HW);
+      const std::size_t p = plane(n, c, C, HW);
+      const float* x = in + p;
+      const float* relu = relu_out ? relu_out + p : nullptr;
+      float* d = dx + p;
       for (std::size_t i = 0; i < HW; ++i) {
         const double xhat = (x[i] - m) * r;
-        d[i] = static_cast<float>(a * (gy[i] - mean_dy - xhat * mean_dy_xhat));
+        d[i] = static_cast<float>(a * (masked_dy(dy + p, relu, i) - mean_dy - xhat * mean_dy_xhat));
       }
     }
   }
 }
 
 void batch_norm_inference(float* out, const float* in, const float* mean, const float* rstd, const float* gamma,
-                          const float* beta, std::size_t N, std::size_t C, std::size_t HW) {
+                          const float* beta, std::size_t N, std::size_t C, std::size_t HW, bool relu) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
     const auto c = static_cast<std::size_t>(ci);
@@ -120,18 +132,19 @@ void batch_norm_inference(float* out, const float* in, const float* mean, const 
       const float* x = in + plane(n, c, C, HW);
       float* y = out + plane(n, c, C, HW);
       for (std::size_t i = 0; i < HW; ++i) y[i] = static_cast<float>((x[i] - m) * scale + shift);
+      if (relu) std::transform(y, y + HW, y, relu_value);
     }
   }
 }
 
 void batch_norm_inference_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                                    const float* mean, const float* rstd, const float* gamma, std::size_t N,
-                                   std::size_t C, std::size_t HW) {
+                                   std::size_t C, std::size_t HW, const float* relu_out) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
     const auto c = static_cast<std::size_t>(ci);
     if (dgamma || dbeta) {
-      const GradSums s = grad_sums(dy, in, mean[c], rstd[c], c, N, C, HW);
+      const GradSums s = grad_sums(dy, relu_out, in, mean[c], rstd[c], c, N, C, HW);
       if (dgamma) dgamma[c] = static_cast<float>(s.dy_xhat);
       if (dbeta) dbeta[c] = static_cast<float>(s.dy);
     }
@@ -139,9 +152,9 @@ void batch_norm_inference_backward(float* dx, float* dgamma, float* dbeta, const
     // dx = gamma * rstd * dy
     const double a = static_cast<double>(rstd[c]) * (gamma ? gamma[c] : 1.0f);
     for (std::size_t n = 0; n < N; ++n) {
-      const float* gy = dy + plane(n, c, C, HW);
-      float* d = dx + plane(n, c, C, HW);
-      for (std::size_t i = 0; i < HW; ++i) d[i] = static_cast<float>(a * gy[i]);
+      const std::size_t p = plane(n, c, C, HW);
+      const float* relu = relu_out ? relu_out + p : nullptr;
+      for (std::size_t i = 0; i < HW; ++i) dx[p + i] = static_cast<float>(a * masked_dy(dy + p, relu, i));
     }
   }
 }

@@ -10,19 +10,19 @@ namespace xgrad::kernels::fast {
 // Max pooling with a 2x2 window, stride 2, no padding, over planes of (H, W).
 void max_pool2x2_forward(float* out, std::int32_t* argmax, const float* in, int planes, int H, int W);
 
-// Batch norm (batch_norm.hpp's formulas) over channel planes, (N, C, HW) with HW > 1, and over rows of
-// channels, (N, C).
+// Batch norm (batch_norm.hpp's formulas, with its fused ReLU) over channel planes, (N, C, HW) with HW > 1,
+// and over rows of channels, (N, C).
 void batch_norm_planes_forward(float* out, float* mean, float* var, float* rstd, const float* in,
                                const float* gamma, const float* beta, std::size_t N, std::size_t C,
-                               std::size_t HW, float eps);
+                               std::size_t HW, float eps, bool relu);
 void batch_norm_planes_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                                 const float* mean, const float* rstd, const float* gamma, std::size_t N,
-                                std::size_t C, std::size_t HW);
+                                std::size_t C, std::size_t HW, const float* relu_out);
 void batch_norm_rows_forward(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
-                             const float* beta, std::size_t N, std::size_t C, float eps);
+                             const float* beta, std::size_t N, std::size_t C, float eps, bool relu);
 void batch_norm_rows_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                               const float* mean, const float* rstd, const float* gamma, std::size_t N,
-                              std::size_t C);
+                              std::size_t C, const float* relu_out);
 
 // Row-major products for kernels::gemm with alpha 1 and beta 0: C (M, N) = op(A) B with B stored (K, N)
 // and op(A) = A (M, K) or, when trans_a, A^T with A stored (K, M); and C = A B^T with B stored (N, K).

@@ -12,6 +12,7 @@
 
 #include "core/autograd.hpp"
 #include "core/error.hpp"
+#include "core/kernel_args.hpp"
 #include "core/kernels/conv2d.hpp"
 #include "core/kernels/pool2d.hpp"
 #include "core/storage_pool.hpp"
@@ -86,7 +87,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   Tensor out = empty({x.size(0), weight.size(0), std::size_t(OH), std::size_t(OW)});
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  const float* b = bias.defined() ? bias.data() : nullptr;
+  const float* b = data_or_null(bias);
   if (kernels::conv2d_fast_path(d)) {
     // The direct AVX-512 path; its zero-padded copy of x serves the weight gradient too (without a graph
     // to record, each thread pads one image at a time instead).
