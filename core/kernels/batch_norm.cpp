@@ -23,6 +23,19 @@ inline float masked_dy(const float* dy, const float* relu_out, std::size_t i) {
   return !relu_out || relu_out[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+// Channel c's output: out = (x - mean) * (rstd * gamma) + beta, then the ReLU if asked.
+void normalize_channel(float* out, const float* in, double mean, double rstd, const float* gamma, const float* beta,
+                       std::size_t c, std::size_t N, std::size_t C, std::size_t HW, bool relu) {
+  const double scale = rstd * (gamma ? gamma[c] : 1.0f);
+  const double shift = beta ? beta[c] : 0.0f;
+  for (std::size_t n = 0; n < N; ++n) {
+    const float* x = in + plane(n, c, C, HW);
+    float* y = out + plane(n, c, C, HW);
+    for (std::size_t i = 0; i < HW; ++i) y[i] = static_cast<float>((x[i] - mean) * scale + shift);
+    if (relu) std::transform(y, y + HW, y, relu_value);
+  }
+}
+
 struct GradSums {
   double dy = 0.0;       // sum(dy)
   double dy_xhat = 0.0;  // sum(dy * xhat)
@@ -76,15 +89,7 @@ void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const 
     mean[c] = static_cast<float>(m);
     var[c] = static_cast<float>(v);
     rstd[c] = static_cast<float>(r);
-    // out = (x - mean) * (rstd * gamma) + beta
-    const double scale = r * (gamma ? gamma[c] : 1.0f);
-    const double shift = beta ? beta[c] : 0.0f;
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* x = in + plane(n, c, C, HW);
-      float* y = out + plane(n, c, C, HW);
-      for (std::size_t i = 0; i < HW; ++i) y[i] = static_cast<float>((x[i] - m) * scale + shift);
-      if (relu) std::transform(y, y + HW, y, relu_value);
-    }
+    normalize_channel(out, in, m, r, gamma, beta, c, N, C, HW, relu);
   }
 }
 
@@ -124,16 +129,7 @@ void batch_norm_inference(float* out, const float* in, const float* mean, const 
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
     const auto c = static_cast<std::size_t>(ci);
-    // out = (x - mean) * (rstd * gamma) + beta
-    const double m = mean[c];
-    const double scale = static_cast<double>(rstd[c]) * (gamma ? gamma[c] : 1.0f);
-    const double shift = beta ? beta[c] : 0.0f;
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* x = in + plane(n, c, C, HW);
-      float* y = out + plane(n, c, C, HW);
-      for (std::size_t i = 0; i < HW; ++i) y[i] = static_cast<float>((x[i] - m) * scale + shift);
-      if (relu) std::transform(y, y + HW, y, relu_value);
-    }
+    normalize_channel(out, in, mean[c], rstd[c], gamma, beta, c, N, C, HW, relu);
   }
 }
 
