@@ -149,6 +149,15 @@ int main(int argc, char** argv) {
           kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), g.data(), x.data(), mean.data(),
                                        rstd.data(), gamma.data(), N, C, HW);
         });
+        // With the ReLU after it fused in (what Sequential runs for BN -> ReLU).
+        run("batch_norm+relu forward", shape, path, T, 0, fast, [&] {
+          kernels::batch_norm_forward(y.data(), mean.data(), var.data(), rstd.data(), x.data(), gamma.data(),
+                                      beta.data(), N, C, HW, 1e-5f, true);
+        });
+        run("batch_norm+relu backward", shape, path, T, 0, fast, [&] {
+          kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), g.data(), x.data(), mean.data(),
+                                       rstd.data(), gamma.data(), N, C, HW, y.data());
+        });
       }
     }
     // Max pooling 2x2 after each conv block.
