@@ -30,11 +30,16 @@ void Sequential::throw_wrong_type(std::size_t i) const {
 
 namespace {
 
-// A BatchNorm at i directly followed by a plain ReLU (not a subclass, which might do more).
+// A BatchNorm1d/2d/3d at i directly followed by a ReLU. Exact types only: a subclass may override
+// forward(), which the fused op would bypass.
 BatchNorm* batch_norm_before_relu(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& modules,
                                   std::size_t i) {
-  if (i + 1 >= modules.size() || typeid(*modules[i + 1].second) != typeid(ReLU)) return nullptr;
-  return dynamic_cast<BatchNorm*>(modules[i].second.get());
+  if (i + 1 >= modules.size()) return nullptr;
+  Module& m = *modules[i].second;
+  const Module& next = *modules[i + 1].second;
+  const std::type_info& type = typeid(m);
+  const bool batch_norm = type == typeid(BatchNorm1d) || type == typeid(BatchNorm2d) || type == typeid(BatchNorm3d);
+  return batch_norm && typeid(next) == typeid(ReLU) ? static_cast<BatchNorm*>(&m) : nullptr;
 }
 
 }  // namespace

@@ -147,3 +147,21 @@ TEST_CASE("summary() lists a fused BatchNorm and ReLU as two layers", "[batch_no
   CHECK(table.find("ReLU") != std::string::npos);
   CHECK(table.find("(2, 4, 4, 4)") != std::string::npos);
 }
+
+TEST_CASE("Sequential fuses only BatchNorm1d/2d/3d and ReLU themselves, not subclasses", "[batch_norm][relu]") {
+  // A subclass may change forward(); the fused op would skip it.
+  struct DoubledBatchNorm : BatchNorm2d {
+    DoubledBatchNorm() : BatchNorm2d(2) {}
+    Tensor forward(const Tensor& x) override { return mul(BatchNorm2d::forward(x), 2.0f); }
+  };
+  Generator gen(51);
+  const Tensor x = randn({3, 2, 2, 2}, gen);
+  auto bn = std::make_shared<DoubledBatchNorm>();
+  Sequential block{bn, std::make_shared<ReLU>()};
+  const Tensor y = block(x.detach().clone().set_requires_grad());
+  CHECK(op_of(y) == "relu");
+  CHECK(same_bits(y.to_vector(), relu(mul(BatchNorm2d(2)(x), 2.0f)).to_vector()));
+
+  Sequential plain{std::make_shared<BatchNorm2d>(2), std::make_shared<ReLU>()};
+  CHECK(op_of(plain(x.detach().clone().set_requires_grad())) == "batch_norm_relu");
+}
