@@ -1,9 +1,11 @@
 // BatchNorm followed by ReLU as one op (BatchNorm::forward_relu, taken by Sequential): the values and
 // gradients of the two layers run apart, on both kernel paths (AVX-512 and the portable loops), planes
 // (BatchNorm2d) and rows (BatchNorm1d), training and eval; finite differences; and summary() still
-// lists both layers.
+// lists both layers; subclasses of BatchNorm are left alone.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
