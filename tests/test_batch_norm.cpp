@@ -6,16 +6,18 @@
 #include <cmath>
 #include <omp.h>
 
-#include "gradcheck.hpp"
+#include "tensor_checks.hpp"
 #include "layers/batch_norm.hpp"
 #include "xgrad.hpp"
 
 using namespace xgrad;
+using xgrad::testing::check_close;
+using xgrad::testing::check_gradients;
+using xgrad::testing::check_same;
 using xgrad::testing::gradcheck;
 using xgrad::testing::randomize;
 
 namespace {
-
 
 // y = (x - mean_c) / sqrt(var_c + eps) * gamma_c + beta_c over x viewed as (N, C, HW), all in double.
 // With use_batch, mean and (biased) var are the batch's; else the given ones.
@@ -49,20 +51,11 @@ std::vector<double> reference(const Tensor& x, const Tensor& gamma, const Tensor
   return y;
 }
 
-void check_close(const Tensor& y, const std::vector<double>& expected, double margin) {
-  REQUIRE(y.numel() == expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) CHECK(y.data()[i] == Approx(expected[i]).margin(margin));
-}
-
-void check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& in) {
-  // O(1) inputs and outputs, h = 1e-2: truncation ~h^2 |f'''| ~ 1e-4 and float32 rounding of the weighted
-  // sum ~1e-6 / h = 1e-4, under the default atol 1e-3 + rtol 1e-2.
-  auto r = gradcheck(f, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
-
 }  // namespace
+
+// Gradient checks (check_gradients) run at gradcheck's defaults: O(1) inputs and outputs, h = 1e-2:
+// truncation ~h^2 |f'''| ~ 1e-4 and float32 rounding of the weighted sum ~1e-6 / h = 1e-4, under
+// atol 1e-3 + rtol 1e-2.
 
 TEST_CASE("BatchNorm2d training: outputs match the double formula, mean 0 and variance 1 per channel",
           "[batch_norm]") {
@@ -222,14 +215,10 @@ TEST_CASE("BatchNorm fused backward equals the gradient of moments + batch_norma
   y2.backward(u);
 
   // Both are float32 computations of the same maths; the composed one rounds at every op (~1e-6 relative).
-  auto same = [](const Tensor& a, const Tensor& b, double margin) {
-    REQUIRE(a.numel() == b.numel());
-    for (std::size_t i = 0; i < a.numel(); ++i) CHECK(a.data()[i] == Approx(b.data()[i]).margin(margin));
-  };
-  same(y, y2, 1e-5);
-  same(x.grad(), x2.grad(), 1e-5);
-  same(bn.weight().grad(), gamma.grad(), 1e-5);
-  same(bn.bias().grad(), beta.grad(), 1e-5);
+  check_same(y, y2, 1e-5);
+  check_same(x.grad(), x2.grad(), 1e-5);
+  check_same(bn.weight().grad(), reshape(gamma.grad(), {3}), 1e-5);
+  check_same(bn.bias().grad(), reshape(beta.grad(), {3}), 1e-5);
 }
 
 TEST_CASE("BatchNorm is bit-identical across thread counts", "[batch_norm]") {

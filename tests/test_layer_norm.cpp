@@ -4,11 +4,12 @@
 
 #include <cmath>
 
-#include "gradcheck.hpp"
+#include "tensor_checks.hpp"
 #include "layers/layer_norm.hpp"
 #include "xgrad.hpp"
 
 using namespace xgrad;
+using xgrad::testing::check_same;
 using xgrad::testing::gradcheck;
 using xgrad::testing::randomize;
 
@@ -58,14 +59,10 @@ TEST_CASE("LayerNorm gradients: finite differences and the composed graph", "[la
   Tensor y2 = batch_normalization(x2, m.mean, m.variance, beta, gamma, 1e-5f);
   y2.backward(u);
   // Same maths in float32; the composed graph rounds at each op (~1e-6 relative).
-  auto same = [](const Tensor& a, const Tensor& b) {
-    REQUIRE(a.shape() == b.shape());
-    for (std::size_t i = 0; i < a.numel(); ++i) CHECK(a.data()[i] == Approx(b.data()[i]).margin(1e-5));
-  };
-  same(y, y2);
-  same(x.grad(), x2.grad());
-  same(ln.weight().grad(), gamma.grad());
-  same(ln.bias().grad(), beta.grad());
+  check_same(y, y2, 1e-5);
+  check_same(x.grad(), x2.grad(), 1e-5);
+  check_same(ln.weight().grad(), gamma.grad(), 1e-5);
+  check_same(ln.bias().grad(), beta.grad(), 1e-5);
 }
 
 TEST_CASE("LayerNorm without affine has no parameters and describes itself", "[layer_norm]") {

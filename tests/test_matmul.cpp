@@ -4,15 +4,16 @@
 #include <cmath>
 
 #include "core/kernels/gemm.hpp"
-#include "gradcheck.hpp"
+#include "tensor_checks.hpp"
 #include "xgrad.hpp"
 
 using namespace xgrad;
+using xgrad::testing::check_close;
+using xgrad::testing::check_gradients;
 using xgrad::testing::gradcheck;
 using xgrad::testing::random_param;
 
 namespace {
-
 
 // c (B, M, N) = a (B, M, K) b (B or 1, K, N), in double; a shared b (batch 1) serves every batch entry.
 std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, std::size_t B, std::size_t M,
@@ -31,20 +32,13 @@ std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, std::size_t B
 }
 
 // float32 products of K O(1) terms: relative error ~K * 6e-8 of the magnitude; 1e-5 absolute is ample.
-void check_close(const Tensor& got, const std::vector<double>& want) {
-  REQUIRE(got.numel() == want.size());
-  for (std::size_t i = 0; i < want.size(); ++i) CHECK(got.data()[i] == Approx(want[i]).margin(1e-5));
-}
-
-void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& in) {
-  // Linear in each input, so central differences are exact up to float32 rounding of the forward
-  // (~1e-6 relative): the default h = 1e-2, atol 1e-3, rtol 1e-2 leave a wide margin.
-  auto r = gradcheck(f, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
+constexpr double kMargin = 1e-5;
 
 }  // namespace
+
+// Gradient checks (check_gradients) run at gradcheck's defaults: matmul is linear in each input, so
+// central differences are exact up to float32 rounding of the forward (~1e-6 relative): h = 1e-2,
+// atol 1e-3, rtol 1e-2 leave a wide margin.
 
 TEST_CASE("matmul: a hand-computed 2x2 product", "[matmul]") {
   Tensor c = matmul(Tensor{{1, 2}, {3, 4}}, Tensor{{5, 6}, {7, 8}});
@@ -56,17 +50,17 @@ TEST_CASE("matmul: the three layouts match a naive triple loop", "[matmul]") {
   Tensor a = random_param({5, 7}, 1), b = random_param({7, 3}, 2);
   Tensor c = matmul(a, b);
   CHECK(c.shape() == Shape{5, 3});
-  check_close(c, naive_matmul(a, b, 1, 5, 7, 3, false));
+  check_close(c, naive_matmul(a, b, 1, 5, 7, 3, false), kMargin);
 
   Tensor ab = random_param({2, 4, 3}, 3), bb = random_param({2, 3, 5}, 4);
   Tensor cb = matmul(ab, bb);
   CHECK(cb.shape() == Shape{2, 4, 5});
-  check_close(cb, naive_matmul(ab, bb, 2, 4, 3, 5, false));
+  check_close(cb, naive_matmul(ab, bb, 2, 4, 3, 5, false), kMargin);
 
   Tensor as = random_param({3, 4, 6}, 5), bs = random_param({6, 2}, 6);
   Tensor cs = matmul(as, bs);
   CHECK(cs.shape() == Shape{3, 4, 2});
-  check_close(cs, naive_matmul(as, bs, 3, 4, 6, 2, true));
+  check_close(cs, naive_matmul(as, bs, 3, 4, 6, 2, true), kMargin);
 }
 
 TEST_CASE("matmul: an empty inner dimension gives zeros", "[matmul]") {
@@ -77,13 +71,13 @@ TEST_CASE("matmul: an empty inner dimension gives zeros", "[matmul]") {
 
 TEST_CASE("matmul: gradients for every layout", "[matmul][gradcheck]") {
   auto f = [](const std::vector<Tensor>& in) { return matmul(in[0], in[1]); };
-  check_grad(f, {random_param({3, 4}, 1), random_param({4, 2}, 2)});
-  check_grad(f, {random_param({2, 3, 4}, 3), random_param({2, 4, 5}, 4)});
-  check_grad(f, {random_param({3, 2, 4}, 5), random_param({4, 3}, 6)});
+  check_gradients(f, {random_param({3, 4}, 1), random_param({4, 2}, 2)});
+  check_gradients(f, {random_param({2, 3, 4}, 3), random_param({2, 4, 5}, 4)});
+  check_gradients(f, {random_param({3, 2, 4}, 5), random_param({4, 3}, 6)});
   // Only one side requires grad: the other gets none and the checked one is still right.
   Tensor fixed = random_param({4, 3}, 7).detach();
   Tensor a = random_param({2, 4}, 8);
-  check_grad(f, {a, fixed});
+  check_gradients(f, {a, fixed});
   CHECK_FALSE(fixed.grad().defined());
 }
 
@@ -110,7 +104,7 @@ TEST_CASE("linear: x W^T + b matches a naive loop", "[matmul][linear]") {
       want[n * 5 + o] = acc;
     }
   }
-  check_close(y, want);
+  check_close(y, want, kMargin);
   // Without a bias it is matmul against the transposed weight.
   Tensor y0 = linear(x, w);
   for (std::size_t n = 0; n < 4; ++n) {
@@ -121,9 +115,9 @@ TEST_CASE("linear: x W^T + b matches a naive loop", "[matmul][linear]") {
 }
 
 TEST_CASE("linear: gradients with and without bias", "[matmul][linear][gradcheck]") {
-  check_grad([](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); },
+  check_gradients([](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); },
              {random_param({4, 3}, 1), random_param({2, 3}, 2), random_param({2}, 3)});
-  check_grad([](const std::vector<Tensor>& in) { return linear(in[0], in[1]); },
+  check_gradients([](const std::vector<Tensor>& in) { return linear(in[0], in[1]); },
              {random_param({3, 5}, 4), random_param({4, 5}, 5)});
 }
 
