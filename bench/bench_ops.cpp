@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
-#include "core/kernels/batch_norm.hpp"
-#include "core/kernels/conv2d.hpp"
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/gemm.hpp"
-#include "core/kernels/pool2d.hpp"
+#include "xgrad/core/kernels/batch_norm.hpp"
+#include "xgrad/core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/pool2d.hpp"
 
 using namespace xgrad;
 using namespace xgrad::bench;

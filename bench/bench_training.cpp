@@ -16,7 +16,7 @@
 
 #include "bench/bench_util.hpp"
 #include "bench/runner.hpp"
-#include "core/storage_pool.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 extern "C" void openblas_set_num_threads(int threads);
 

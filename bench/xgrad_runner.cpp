@@ -7,11 +7,11 @@
 #include <random>
 
 #include "bench/runner.hpp"
-#include "core/autograd.hpp"
-#include "core/ops/loss.hpp"
-#include "models/fuse.hpp"
-#include "models/reference_networks.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/ops/loss.hpp"
+#include "xgrad/models/fuse.hpp"
+#include "xgrad/models/reference_networks.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xgrad::bench {
 

@@ -1,13 +1,13 @@
 // The reverse-mode engine: records ops, sorts the graph without recursion, runs the closures in reverse
 // topological order, accumulates gradients, undoes broadcasting, and frees the graph afterwards.
-#include "core/autograd.hpp"
+#include "xgrad/core/autograd.hpp"
 
 #include <algorithm>
 #include <atomic>
 
-#include "core/error.hpp"
-#include "core/kernels/reduce_layout.hpp"
-#include "core/tensor_impl.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernels/reduce_layout.hpp"
+#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {

@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

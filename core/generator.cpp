@@ -1,9 +1,9 @@
 // Generator: xoshiro256** (Blackman and Vigna) seeded by splitmix64. See generator.hpp.
-#include "core/generator.hpp"
+#include "xgrad/core/generator.hpp"
 
 #include <cmath>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

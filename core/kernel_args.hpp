@@ -2,7 +2,7 @@
 // gamma, a gradient no input asked for) is undefined, and reaches a kernel as nullptr, which the kernels
 // read as "none". Internal plumbing for the ops and layers that call kernels directly.
 #pragma once
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

@@ -1,10 +1,10 @@
 // Shape helpers: see shape.hpp.
-#include "core/shape.hpp"
+#include "xgrad/core/shape.hpp"
 
 #include <algorithm>
 #include <sstream>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 

@@ -6,7 +6,7 @@
 // of other sizes go back to the system first, largest first. So the pool adds at most kMargin to the
 // program's own peak, and sizes that stop being asked for (evaluation at another batch size, the smaller
 // last batch) are the ones let go.
-#include "core/storage_pool.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 #include <sys/mman.h>
 

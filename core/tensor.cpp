@@ -1,13 +1,13 @@
 // Tensor: storage, factories, element access and printing. Autograd entry points are in autograd.cpp.
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <ostream>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "core/generator.hpp"
-#include "core/shape.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/shape.hpp"
 
 namespace xgrad {
 

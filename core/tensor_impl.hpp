@@ -8,8 +8,8 @@
 
 #include <xtensor/xstorage.hpp>
 
-#include "core/storage_pool.hpp"
-#include "core/tensor.hpp"
+#include "xgrad/core/storage_pool.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

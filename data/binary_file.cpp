@@ -1,5 +1,5 @@
 // BinaryFile: see binary_file.hpp.
-#include "data/binary_file.hpp"
+#include "xgrad/data/binary_file.hpp"
 
 #include <array>
 #include <cerrno>

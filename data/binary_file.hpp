@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad::data_detail {
 

@@ -1,11 +1,11 @@
 // CIFAR-10 binary reader: see cifar.hpp. Every file is opened and size-checked before any is read, so a
 // missing or truncated batch fails fast, and the images land in one tensor without a second copy.
-#include "data/cifar.hpp"
+#include "xgrad/data/cifar.hpp"
 
 #include <algorithm>
 #include <cstdint>
 
-#include "data/binary_file.hpp"
+#include "xgrad/data/binary_file.hpp"
 
 namespace xgrad {
 namespace {

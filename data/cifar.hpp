@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.hpp"
+#include "xgrad/data/dataset.hpp"
 
 namespace xgrad {
 

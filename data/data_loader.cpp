@@ -1,10 +1,10 @@
 // DataLoader: see data_loader.hpp.
-#include "data/data_loader.hpp"
+#include "xgrad/data/data_loader.hpp"
 
 #include <numeric>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {

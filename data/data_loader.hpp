@@ -14,10 +14,10 @@
 #include <iterator>
 #include <vector>
 
-#include "core/generator.hpp"
-#include "core/tensor.hpp"
-#include "data/dataset.hpp"
-#include "data/transforms.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/tensor.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/transforms.hpp"
 
 namespace xgrad {
 

@@ -1,11 +1,11 @@
 // Dataset and bincount: see dataset.hpp.
-#include "data/dataset.hpp"
+#include "xgrad/data/dataset.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.hpp"
-#include "data/binary_file.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/binary_file.hpp"
 
 namespace xgrad {
 namespace {

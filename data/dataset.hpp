@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

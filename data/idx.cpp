@@ -1,13 +1,13 @@
 // IDX readers and load_mnist: see idx.hpp. The file's size must equal header + payload exactly, so a
 // truncated or padded download is caught before anything is read.
-#include "data/idx.hpp"
+#include "xgrad/data/idx.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
-#include "data/binary_file.hpp"
+#include "xgrad/data/binary_file.hpp"
 
 namespace xgrad {
 namespace {

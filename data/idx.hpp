@@ -4,8 +4,8 @@
 #pragma once
 #include <string>
 
-#include "core/tensor.hpp"
-#include "data/dataset.hpp"
+#include "xgrad/core/tensor.hpp"
+#include "xgrad/data/dataset.hpp"
 
 namespace xgrad {
 

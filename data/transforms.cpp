@@ -1,12 +1,12 @@
 // Batch transforms and their one-image kernels: see transforms.hpp.
-#include "data/transforms.hpp"
+#include "xgrad/data/transforms.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {

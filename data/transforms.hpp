@@ -7,8 +7,8 @@
 #include <functional>
 #include <vector>
 
-#include "core/generator.hpp"
-#include "core/tensor.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

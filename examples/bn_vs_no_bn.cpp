@@ -11,16 +11,16 @@
 #include <filesystem>
 #include <memory>
 
-#include "data/idx.hpp"
-#include "data/transforms.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/data/transforms.hpp"
 #include "examples/common/cli.hpp"
 #include "examples/common/convergence_plots.hpp"
 #include "examples/common/convergence_report.hpp"
 #include "examples/common/convergence_run.hpp"
-#include "models/atomic_file.hpp"
-#include "models/reference_networks.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/models/atomic_file.hpp"
+#include "xgrad/models/reference_networks.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::examples;

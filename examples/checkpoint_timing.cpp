@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "examples/common/cli.hpp"
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/dense.hpp"
-#include "models/checkpoint.hpp"
-#include "models/sequential.hpp"
-#include "optim/adam.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

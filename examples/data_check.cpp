@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "data/cifar.hpp"
-#include "data/dataset.hpp"
-#include "data/idx.hpp"
-#include "data/transforms.hpp"
+#include "xgrad/data/cifar.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/data/transforms.hpp"
 #include "examples/common/cli.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 namespace {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.hpp"
+#include "xgrad/core/generator.hpp"
 #include "examples/common/cli.hpp"
-#include "models/atomic_file.hpp"
+#include "xgrad/models/atomic_file.hpp"
 
 using xgrad::Generator;
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "examples/common/cli.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -4,12 +4,12 @@
 //   ./build/train_cifar10 --data datasets/cifar-10-batches-bin --epochs 10 --report runs/cifar10.json
 #include <cstdio>
 
-#include "data/cifar.hpp"
-#include "data/data_loader.hpp"
-#include "data/transforms.hpp"
+#include "xgrad/data/cifar.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
-#include "models/reference_networks.hpp"
+#include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
 

@@ -2,12 +2,12 @@
 //   ./build/train_mnist --data datasets/mnist --epochs 2 --report runs/mnist.json
 #include <cstdio>
 
-#include "data/data_loader.hpp"
-#include "data/idx.hpp"
-#include "data/transforms.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
-#include "models/reference_networks.hpp"
+#include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
 

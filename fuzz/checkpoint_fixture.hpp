@@ -4,15 +4,15 @@
 #pragma once
 #include <memory>
 
-#include "core/generator.hpp"
-#include "core/ops/loss.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/dense.hpp"
-#include "models/checkpoint_format.hpp"
-#include "models/sequential.hpp"
-#include "optim/adam.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/ops/loss.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xgrad::fuzz {
 

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <functional>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 #include "fuzz/checkpoint_fixture.hpp"
 #include "fuzz/scratch_file.hpp"
-#include "models/checkpoint.hpp"
+#include "xgrad/models/checkpoint.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
-#include "data/cifar.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/cifar.hpp"
 #include "fuzz/scratch_file.hpp"
 
 namespace {

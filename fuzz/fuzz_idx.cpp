@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "core/error.hpp"
-#include "data/idx.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/idx.hpp"
 #include "fuzz/scratch_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

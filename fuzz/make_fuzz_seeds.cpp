@@ -6,8 +6,8 @@
 #include <string>
 
 #include "fuzz/checkpoint_fixture.hpp"
-#include "models/atomic_file.hpp"
-#include "models/checkpoint.hpp"
+#include "xgrad/models/atomic_file.hpp"
+#include "xgrad/models/checkpoint.hpp"
 
 using namespace xgrad;
 

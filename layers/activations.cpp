@@ -1,12 +1,12 @@
 // Activation layers: see activations.hpp. The ops check their own inputs; the layers add only the
 // checks the ops cannot phrase in the layer's name.
-#include "layers/activations.hpp"
+#include "xgrad/layers/activations.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "core/ops/activation.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/activation.hpp"
 
 namespace xgrad {
 

@@ -2,16 +2,16 @@
 // backward is the fused analytic kernel; eval() is another op with the statistics held constant. Either
 // can take the ReLU after it into the same op (forward_relu).
 // The running-statistics update is bookkeeping outside the graph.
-#include "layers/batch_norm.hpp"
+#include "xgrad/layers/batch_norm.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/kernel_args.hpp"
-#include "core/kernels/batch_norm.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernel_args.hpp"
+#include "xgrad/core/kernels/batch_norm.hpp"
 
 namespace xgrad {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

@@ -1,12 +1,12 @@
 // Conv2d: see conv2d.hpp.
-#include "layers/conv2d.hpp"
+#include "xgrad/layers/conv2d.hpp"
 
 #include <cstring>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "layers/init.hpp"
-#include "layers/size2_str.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/size2_str.hpp"
 
 namespace xgrad {
 

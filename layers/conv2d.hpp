@@ -4,9 +4,9 @@
 #pragma once
 #include <string>
 
-#include "core/generator.hpp"
-#include "core/ops/conv_pool.hpp"
-#include "layers/module.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/ops/conv_pool.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

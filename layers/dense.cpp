@@ -1,12 +1,12 @@
 // Dense: see dense.hpp.
-#include "layers/dense.hpp"
+#include "xgrad/layers/dense.hpp"
 
 #include <sstream>
 
-#include "core/error.hpp"
-#include "core/ops/matmul.hpp"
-#include "core/ops/shape_ops.hpp"
-#include "layers/init.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/matmul.hpp"
+#include "xgrad/core/ops/shape_ops.hpp"
+#include "xgrad/layers/init.hpp"
 
 namespace xgrad {
 

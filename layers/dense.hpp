@@ -4,8 +4,8 @@
 #pragma once
 #include <string>
 
-#include "core/generator.hpp"
-#include "layers/module.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

@@ -1,10 +1,10 @@
 // Dropout layer: see dropout.hpp.
-#include "layers/dropout.hpp"
+#include "xgrad/layers/dropout.hpp"
 
 #include <sstream>
 
-#include "core/error.hpp"
-#include "core/ops/dropout.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/dropout.hpp"
 
 namespace xgrad {
 

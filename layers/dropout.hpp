@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/generator.hpp"
-#include "layers/module.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

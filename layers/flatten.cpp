@@ -1,10 +1,10 @@
 // Flatten layer: see flatten.hpp.
-#include "layers/flatten.hpp"
+#include "xgrad/layers/flatten.hpp"
 
 #include <sstream>
 
-#include "core/error.hpp"
-#include "core/ops/shape_ops.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/shape_ops.hpp"
 
 namespace xgrad {
 

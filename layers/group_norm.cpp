@@ -1,14 +1,14 @@
 // GroupNorm and the graph op it shares with LayerNorm: one forward kernel call recorded with the fused
 // backward kernel.
-#include "layers/group_norm.hpp"
+#include "xgrad/layers/group_norm.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/kernel_args.hpp"
-#include "core/kernels/group_norm.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernel_args.hpp"
+#include "xgrad/core/kernels/group_norm.hpp"
 
 namespace xgrad {
 namespace detail {

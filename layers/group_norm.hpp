@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

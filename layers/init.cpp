@@ -1,10 +1,10 @@
 // Initializers: see init.hpp. Bounds and standard deviations are computed in double and each drawn value
 // is rounded to float once.
-#include "layers/init.hpp"
+#include "xgrad/layers/init.hpp"
 
 #include <cmath>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

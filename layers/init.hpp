@@ -4,8 +4,8 @@
 #pragma once
 #include <cstddef>
 
-#include "core/generator.hpp"
-#include "core/tensor.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

@@ -1,13 +1,13 @@
 // LayerNorm: x viewed as (rows, D) with D = numel(normalized_shape) is group norm with one group and
 // D channels of one value each, so it reuses that graph op and its fused backward.
-#include "layers/layer_norm.hpp"
+#include "xgrad/layers/layer_norm.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "layers/group_norm.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/group_norm.hpp"
 
 namespace xgrad {
 namespace {

@@ -1,8 +1,8 @@
 // Module registration, recursive listing and train/eval propagation: see module.hpp.
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
-#include "core/error.hpp"
-#include "layers/summary_trace.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/summary_trace.hpp"
 
 namespace xgrad {
 

@@ -1,10 +1,10 @@
 // Pooling layers: see pooling.hpp.
-#include "layers/pooling.hpp"
+#include "xgrad/layers/pooling.hpp"
 
 #include <sstream>
 
-#include "core/error.hpp"
-#include "layers/size2_str.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/size2_str.hpp"
 
 namespace xgrad {
 

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "core/ops/conv_pool.hpp"
-#include "layers/module.hpp"
+#include "xgrad/core/ops/conv_pool.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

@@ -1,13 +1,13 @@
 // Per-sample normalization layers: see sample_norm.hpp.
-#include "layers/sample_norm.hpp"
+#include "xgrad/layers/sample_norm.hpp"
 
 #include <cmath>
 #include <sstream>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/ops/elementwise.hpp"
-#include "core/ops/reduce.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
+#include "xgrad/core/ops/reduce.hpp"
 
 namespace xgrad {
 namespace {

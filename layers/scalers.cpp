@@ -1,15 +1,15 @@
 // MinMaxScaler and StandardScaler: see scalers.hpp. Fitting loops run on raw data in double (over
 // samples, then features, so memory is read in order); transforms compose elementwise ops, so they
 // broadcast (N, features...) against the (features...) buffers and are differentiable.
-#include "layers/scalers.hpp"
+#include "xgrad/layers/scalers.hpp"
 
 #include <cfloat>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "core/ops/elementwise.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
 
 namespace xgrad {
 namespace {

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/ops/conv_pool.hpp"
+#include "xgrad/core/ops/conv_pool.hpp"
 
 namespace xgrad::detail {
 

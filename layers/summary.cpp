@@ -1,5 +1,5 @@
 // summary(): see summary.hpp. Names come from walking the module tree; rows from detail::ModuleTrace.
-#include "layers/summary.hpp"
+#include "xgrad/layers/summary.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "layers/summary_trace.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/summary_trace.hpp"
 
 namespace xgrad {
 namespace {

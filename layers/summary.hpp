@@ -3,8 +3,8 @@
 #pragma once
 #include <string>
 
-#include "core/shape.hpp"
-#include "layers/module.hpp"
+#include "xgrad/core/shape.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad {
 

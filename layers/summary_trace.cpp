@@ -1,6 +1,6 @@
 // Module-call trace for summary(): see summary_trace.hpp. One pointer per thread; a call costs a branch
 // when no trace is active.
-#include "layers/summary_trace.hpp"
+#include "xgrad/layers/summary_trace.hpp"
 
 namespace xgrad::detail {
 namespace {

@@ -1,5 +1,5 @@
 // Write to a temporary file, fsync, rename, fsync the directory: see atomic_file.hpp.
-#include "models/atomic_file.hpp"
+#include "xgrad/models/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

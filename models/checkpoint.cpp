@@ -1,13 +1,13 @@
 // Checkpoint files: read, parse, validate everything, then apply; encode, then write atomically.
 // See checkpoint.hpp.
-#include "models/checkpoint.hpp"
+#include "xgrad/models/checkpoint.hpp"
 
 #include <fstream>
 #include <sstream>
 
-#include "core/error.hpp"
-#include "models/atomic_file.hpp"
-#include "models/checkpoint_format.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/models/atomic_file.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
 
 namespace xgrad {
 namespace {

@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generator.hpp"
-#include "layers/module.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/layers/module.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad {
 

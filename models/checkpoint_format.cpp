@@ -1,5 +1,5 @@
 // Encoding and validating decoding of the checkpoint JSON: see checkpoint_format.hpp.
-#include "models/checkpoint_format.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
 
 #include <algorithm>
 #include <charconv>

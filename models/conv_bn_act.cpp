@@ -1,5 +1,5 @@
 // conv_bn_act: see conv_bn_act.hpp.
-#include "models/conv_bn_act.hpp"
+#include "xgrad/models/conv_bn_act.hpp"
 
 namespace xgrad {
 

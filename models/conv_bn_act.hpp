@@ -4,10 +4,10 @@
 #include <memory>
 #include <optional>
 
-#include "core/generator.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "models/sequential.hpp"
+#include "xgrad/core/generator.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/models/sequential.hpp"
 
 namespace xgrad {
 

@@ -1,12 +1,12 @@
 // Conv/BatchNorm folding: see fuse.hpp.
-#include "models/fuse.hpp"
+#include "xgrad/models/fuse.hpp"
 
 #include <cmath>
 #include <vector>
 
-#include "core/error.hpp"
-#include "core/kernel_args.hpp"
-#include "layers/identity.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernel_args.hpp"
+#include "xgrad/layers/identity.hpp"
 
 namespace xgrad {
 namespace {

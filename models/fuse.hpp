@@ -4,10 +4,10 @@
 #pragma once
 #include <memory>
 
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "models/sequential.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/models/sequential.hpp"
 
 namespace xgrad {
 

@@ -1,15 +1,15 @@
 // The shared reference networks: see reference_networks.hpp.
-#include "models/reference_networks.hpp"
+#include "xgrad/models/reference_networks.hpp"
 
-#include "core/error.hpp"
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "layers/flatten.hpp"
-#include "layers/group_norm.hpp"
-#include "layers/layer_norm.hpp"
-#include "layers/pooling.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/flatten.hpp"
+#include "xgrad/layers/group_norm.hpp"
+#include "xgrad/layers/layer_norm.hpp"
+#include "xgrad/layers/pooling.hpp"
 
 namespace xgrad {
 namespace {

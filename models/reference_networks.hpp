@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "models/sequential.hpp"
+#include "xgrad/models/sequential.hpp"
 
 namespace xgrad {
 

@@ -1,12 +1,12 @@
 // Sequential: see sequential.hpp.
-#include "models/sequential.hpp"
+#include "xgrad/models/sequential.hpp"
 
 #include <typeinfo>
 
-#include "core/error.hpp"
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/summary_trace.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/summary_trace.hpp"
 
 namespace xgrad {
 

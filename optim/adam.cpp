@@ -1,5 +1,5 @@
 // Adam's and AdamW's update, one plain loop over a parameter's contiguous values: see adam.hpp.
-#include "optim/adam.hpp"
+#include "xgrad/optim/adam.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 #pragma once
 #include <utility>
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad {
 

@@ -1,10 +1,10 @@
 // Gradient clipping by global norm and by value: see clipping.hpp.
-#include "optim/clipping.hpp"
+#include "xgrad/optim/clipping.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

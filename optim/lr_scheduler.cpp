@@ -1,12 +1,12 @@
 // The schedules' closed forms, settings checks and state: see lr_scheduler.hpp.
-#include "optim/lr_scheduler.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <numbers>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

@@ -1,12 +1,12 @@
 // Optimizer groups, the step loop, and the state's copy, check and load: see optimizer.hpp.
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

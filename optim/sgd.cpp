@@ -1,9 +1,9 @@
 // SGD's update, one plain loop over a parameter's contiguous values: see sgd.hpp.
-#include "optim/sgd.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 #include <cmath>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

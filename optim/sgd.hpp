@@ -1,7 +1,7 @@
 // SGD with momentum, dampening, Nesterov momentum and L2 weight decay, following the algorithm in
 // PyTorch's torch.optim.SGD documentation. Options are PyTorch's, with its defaults.
 #pragma once
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad {
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README's second command: install what is missing, then three stages, each of which can fail the run:
-#   1. the Release build (build/) and every test, through CTest;
+#   1. the Release build (build/) and every test, through CTest; then examples/consumer, a user's project,
+#      built and run against it each way a user takes xgrad (scripts/consumer.sh);
 #   2. the same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/):
 #      a sanitizer report ends its test with a failure;
 #   3. each libFuzzer harness (fuzz/) for XGRAD_FUZZ_SECONDS seconds (default 60), in the same build:
@@ -46,6 +47,17 @@ t0=$(date +%s)
 if cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs"; then
   summary+=("release build: $(elapsed "$t0")")
   run_ctest build "release tests" OMP_NUM_THREADS=2
+  # 1b. A user's project (examples/consumer) built on this build every way a user can take xgrad.
+  t0=$(date +%s)
+  bash scripts/consumer.sh build | tee build/consumer.log
+  while IFS= read -r line; do
+    case "$line" in
+      "consumer "*": passed") passed=$((passed + 1)); summary+=("$line") ;;
+      "consumer "*": FAILED"*) failed=$((failed + 1)); summary+=("$line") ;;
+      "consumer "*": skipped"*) summary+=("$line") ;;
+    esac
+  done <build/consumer.log
+  summary+=("consumer builds: $(elapsed "$t0")")
 else
   failed=$((failed + 1))
   summary+=("release build: FAILED")

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/ops/elementwise.hpp"
-#include "core/ops/reduce.hpp"
-#include "layers/module.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
+#include "xgrad/core/ops/reduce.hpp"
+#include "xgrad/layers/module.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::testing {
 

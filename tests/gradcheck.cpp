@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "core/autograd.hpp"
+#include "xgrad/core/autograd.hpp"
 
 namespace xgrad::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad::testing {
 

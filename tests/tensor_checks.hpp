@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 #include "gradcheck.hpp"
 
 namespace xgrad::testing {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "core/tensor_impl.hpp"
-#include "xgrad.hpp"
+#include "xgrad/core/tensor_impl.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -7,8 +7,8 @@
 #include <omp.h>
 
 #include "tensor_checks.hpp"
-#include "layers/batch_norm.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::check_close;

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "core/kernels/cpu_features.hpp"
-#include "core/tensor_impl.hpp"
-#include "layers/summary.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/tensor_impl.hpp"
+#include "xgrad/layers/summary.hpp"
 #include "tensor_checks.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

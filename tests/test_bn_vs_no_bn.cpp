@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.hpp"
+#include "xgrad/core/autograd.hpp"
 #include "example_runner.hpp"
-#include "data/idx.hpp"
-#include "data/transforms.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "models/reference_networks.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/data/transforms.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/models/reference_networks.hpp"
 
 namespace fs = std::filesystem;
 using namespace xgrad;

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "checkpoint_fixtures.hpp"
-#include "core/error.hpp"
-#include "models/atomic_file.hpp"
-#include "models/checkpoint.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/models/atomic_file.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

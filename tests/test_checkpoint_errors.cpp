@@ -5,10 +5,10 @@
 #include <functional>
 
 #include "checkpoint_fixtures.hpp"
-#include "core/error.hpp"
-#include "models/checkpoint.hpp"
-#include "models/checkpoint_format.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

@@ -8,10 +8,10 @@
 #include <limits>
 
 #include "checkpoint_fixtures.hpp"
-#include "models/checkpoint.hpp"
-#include "models/checkpoint_format.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

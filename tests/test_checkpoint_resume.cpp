@@ -12,17 +12,17 @@
 #include <functional>
 
 #include "checkpoint_fixtures.hpp"
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "layers/flatten.hpp"
-#include "models/checkpoint.hpp"
-#include "models/sequential.hpp"
-#include "optim/adam.hpp"
-#include "optim/clipping.hpp"
-#include "optim/sgd.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/flatten.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clipping.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "gradcheck.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "data/cifar.hpp"
-#include "data/dataset.hpp"
-#include "data/idx.hpp"
-#include "xgrad.hpp"
+#include "xgrad/data/cifar.hpp"
+#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/idx.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using Catch::Matchers::Contains;

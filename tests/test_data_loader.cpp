@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "data/data_loader.hpp"
-#include "xgrad.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

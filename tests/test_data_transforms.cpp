@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "data/data_loader.hpp"
-#include "data/transforms.hpp"
-#include "xgrad.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/data/transforms.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using Catch::Matchers::Contains;

@@ -6,9 +6,9 @@
 #include <type_traits>
 
 #include "gradcheck.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

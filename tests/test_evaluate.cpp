@@ -2,10 +2,10 @@
 // accuracy must equal that of the unfused model in eval mode, and the model must come back as it was.
 #include <catch2/catch.hpp>
 
-#include "data/data_loader.hpp"
+#include "xgrad/data/data_loader.hpp"
 #include "examples/common/training.hpp"
-#include "models/reference_networks.hpp"
-#include "xgrad.hpp"
+#include "xgrad/models/reference_networks.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -4,18 +4,18 @@
 
 #include <cmath>
 
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "layers/dropout.hpp"
-#include "layers/flatten.hpp"
-#include "layers/identity.hpp"
-#include "layers/pooling.hpp"
-#include "models/conv_bn_act.hpp"
-#include "models/fuse.hpp"
-#include "models/sequential.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/dropout.hpp"
+#include "xgrad/layers/flatten.hpp"
+#include "xgrad/layers/identity.hpp"
+#include "xgrad/layers/pooling.hpp"
+#include "xgrad/models/conv_bn_act.hpp"
+#include "xgrad/models/fuse.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -10,11 +10,11 @@
 #include <string>
 
 #include "checkpoint_fixtures.hpp"
-#include "core/error.hpp"
-#include "data/cifar.hpp"
-#include "data/idx.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/cifar.hpp"
+#include "xgrad/data/idx.hpp"
 #include "fuzz/checkpoint_fixture.hpp"
-#include "models/checkpoint.hpp"
+#include "xgrad/models/checkpoint.hpp"
 
 using namespace xgrad;
 namespace fs = std::filesystem;

@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "tensor_checks.hpp"
-#include "layers/group_norm.hpp"
-#include "layers/layer_norm.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/group_norm.hpp"
+#include "xgrad/layers/layer_norm.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::check_close;

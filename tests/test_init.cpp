@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "layers/init.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

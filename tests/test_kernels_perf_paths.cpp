@@ -12,13 +12,13 @@
 #include <limits>
 #include <vector>
 
-#include "core/kernels/batch_norm.hpp"
-#include "core/kernels/conv2d.hpp"
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/gemm.hpp"
-#include "core/kernels/pool2d.hpp"
-#include "core/storage_pool.hpp"
-#include "xgrad.hpp"
+#include "xgrad/core/kernels/batch_norm.hpp"
+#include "xgrad/core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/pool2d.hpp"
+#include "xgrad/core/storage_pool.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

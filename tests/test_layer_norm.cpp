@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "tensor_checks.hpp"
-#include "layers/layer_norm.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/layer_norm.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::check_same;

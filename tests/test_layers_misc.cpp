@@ -5,14 +5,14 @@
 #include <cmath>
 
 #include "gradcheck.hpp"
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/dense.hpp"
-#include "layers/dropout.hpp"
-#include "layers/flatten.hpp"
-#include "layers/pooling.hpp"
-#include "models/sequential.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/dropout.hpp"
+#include "xgrad/layers/flatten.hpp"
+#include "xgrad/layers/pooling.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

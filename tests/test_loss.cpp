@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "gradcheck.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
 #include "tensor_checks.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::check_close;

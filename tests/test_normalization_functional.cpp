@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "tensor_checks.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::check_gradients;

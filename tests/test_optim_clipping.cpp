@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "optim/clipping.hpp"
-#include "xgrad.hpp"
+#include "xgrad/optim/clipping.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -6,9 +6,9 @@
 #include <functional>
 #include <memory>
 
-#include "optim/lr_scheduler.hpp"
-#include "optim/sgd.hpp"
-#include "xgrad.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <map>
 
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
-#include "xgrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

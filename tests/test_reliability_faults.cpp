@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "checkpoint_fixtures.hpp"
-#include "core/error.hpp"
-#include "models/checkpoint.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/models/checkpoint.hpp"
 
 using namespace xgrad;
 using namespace xgrad::testing;

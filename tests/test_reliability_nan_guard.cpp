@@ -8,11 +8,11 @@
 #include <cstring>
 #include <string>
 
-#include "core/ops/elementwise.hpp"
-#include "data/data_loader.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
+#include "xgrad/data/data_loader.hpp"
 #include "example_runner.hpp"
 #include "examples/common/training.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace example_runner;

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "gradcheck.hpp"
-#include "layers/sample_norm.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/sample_norm.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

@@ -5,10 +5,10 @@
 #include <cmath>
 
 #include "gradcheck.hpp"
-#include "layers/dense.hpp"
-#include "layers/scalers.hpp"
-#include "models/sequential.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/scalers.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

@@ -1,16 +1,16 @@
 // Sequential (naming, indexing, forward), conv_bn_act blocks and summary().
 #include <catch2/catch.hpp>
 
-#include "layers/activations.hpp"
-#include "layers/batch_norm.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
-#include "layers/flatten.hpp"
-#include "layers/pooling.hpp"
-#include "layers/summary.hpp"
-#include "models/conv_bn_act.hpp"
-#include "models/sequential.hpp"
-#include "xgrad.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/batch_norm.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
+#include "xgrad/layers/flatten.hpp"
+#include "xgrad/layers/pooling.hpp"
+#include "xgrad/layers/summary.hpp"
+#include "xgrad/models/conv_bn_act.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

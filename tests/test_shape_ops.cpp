@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "gradcheck.hpp"
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 using xgrad::testing::gradcheck;

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "xgrad.hpp"
+#include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
 

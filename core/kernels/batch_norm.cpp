@@ -1,14 +1,14 @@
 // The fused batch-normalization kernels: see batch_norm.hpp. Per-element arithmetic is done in double and
 // rounded once, so outputs agree with a double reference to float rounding.
-#include "core/kernels/batch_norm.hpp"
+#include "xgrad/core/kernels/batch_norm.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
 namespace {

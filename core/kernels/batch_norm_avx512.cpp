@@ -12,9 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
-#include "core/kernels/avx512_begin.hpp"  // from here on, AVX-512
+#include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
 namespace xgrad::kernels::fast {
 namespace {
@@ -238,4 +238,4 @@ void batch_norm_rows_backward(float* dx, float* dgamma, float* dbeta, const floa
 
 }  // namespace xgrad::kernels::fast
 
-#include "core/kernels/avx512_end.hpp"
+#include "xgrad/core/kernels/avx512_end.hpp"

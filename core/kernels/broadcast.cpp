@@ -1,5 +1,5 @@
 // Broadcast strides: see broadcast.hpp.
-#include "core/kernels/broadcast.hpp"
+#include "xgrad/core/kernels/broadcast.hpp"
 
 namespace xgrad::kernels {
 

@@ -1,7 +1,7 @@
 // conv2d kernels: see conv2d.hpp. Each sample is unfolded by im2col into col (C KH KW, OH OW), so the
 // convolution is one GEMM per sample; col2im folds a column gradient back, adding overlapping taps.
 // A 1x1 kernel with stride 1 and no padding needs no unfolding: col is the input itself.
-#include "core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/conv2d.hpp"
 
 #include <omp.h>
 
@@ -11,9 +11,9 @@
 #include <cstring>
 #include <memory>
 
-#include "core/kernels/conv2d_fast.hpp"
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/conv2d_fast.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
 
 namespace xgrad::kernels {
 namespace {

@@ -13,11 +13,11 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/kernels/conv2d_fast.hpp"
+#include "xgrad/core/kernels/conv2d_fast.hpp"
 
-#include "core/kernels/avx512_begin.hpp"  // from here on, AVX-512
+#include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
-#include "core/kernels/avx512_tiles.hpp"  // inside the region: its tiles are compiled for AVX-512
+#include "xgrad/core/kernels/avx512_tiles.hpp"  // inside the region: its tiles are compiled for AVX-512
 
 namespace xgrad::kernels::fast {
 namespace {
@@ -175,4 +175,4 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
 
 }  // namespace xgrad::kernels::fast
 
-#include "core/kernels/avx512_end.hpp"
+#include "xgrad/core/kernels/avx512_end.hpp"

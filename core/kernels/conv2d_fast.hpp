@@ -9,7 +9,7 @@
 #pragma once
 #include <cstddef>
 
-#include "core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/conv2d.hpp"
 
 namespace xgrad::kernels::fast {
 

@@ -1,5 +1,5 @@
 // Kernel path selection: see cpu_features.hpp.
-#include "core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
 
 #include <atomic>
 #include <cstdlib>

@@ -8,15 +8,15 @@
 // (or of columns when there are few rows), one per OpenMP thread, each a single-threaded cblas_sgemm (the
 // OpenMP flavour of OpenBLAS runs single-threaded inside a parallel region). Every element of C is still
 // one dot product over all of K, computed by one call; the split depends only on the thread count.
-#include "core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
 
 #include <cblas.h>
 #include <omp.h>
 
 #include <cstdint>
 
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
 namespace {

@@ -8,11 +8,11 @@
 
 #include <vector>
 
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
-#include "core/kernels/avx512_begin.hpp"  // from here on, AVX-512
+#include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
-#include "core/kernels/avx512_tiles.hpp"  // inside the region: its tiles are compiled for AVX-512
+#include "xgrad/core/kernels/avx512_tiles.hpp"  // inside the region: its tiles are compiled for AVX-512
 
 namespace xgrad::kernels::fast {
 namespace {
@@ -80,4 +80,4 @@ void gemm_dots(int M, int N, int K, const float* A, int lda, const float* B, int
 
 }  // namespace xgrad::kernels::fast
 
-#include "core/kernels/avx512_end.hpp"
+#include "xgrad/core/kernels/avx512_end.hpp"

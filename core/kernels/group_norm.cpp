@@ -1,6 +1,6 @@
 // The fused group-normalization kernels: see group_norm.hpp. Per-element arithmetic in double, rounded
 // once. OpenMP runs over (n, group) for the output and dx, over channels for dgamma and dbeta.
-#include "core/kernels/group_norm.hpp"
+#include "xgrad/core/kernels/group_norm.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,14 +1,14 @@
 // pool2d kernels: see pool2d.hpp. Every (n, c) plane is independent, so OpenMP runs over planes and each
 // output is computed by one thread in a fixed order: results do not depend on the thread count.
-#include "core/kernels/pool2d.hpp"
+#include "xgrad/core/kernels/pool2d.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 
-#include "core/kernels/cpu_features.hpp"
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
 namespace {

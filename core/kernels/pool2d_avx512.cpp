@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/kernels/fast_paths.hpp"
+#include "xgrad/core/kernels/fast_paths.hpp"
 
-#include "core/kernels/avx512_begin.hpp"  // from here on, AVX-512
+#include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
 namespace xgrad::kernels::fast {
 namespace {
@@ -75,4 +75,4 @@ void max_pool2x2_forward(float* out, std::int32_t* argmax, const float* in, int 
 
 }  // namespace xgrad::kernels::fast
 
-#include "core/kernels/avx512_end.hpp"
+#include "xgrad/core/kernels/avx512_end.hpp"

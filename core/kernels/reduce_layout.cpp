@@ -1,5 +1,5 @@
 // Reduction layout and the summing kernel: see reduce_layout.hpp.
-#include "core/kernels/reduce_layout.hpp"
+#include "xgrad/core/kernels/reduce_layout.hpp"
 
 #include <algorithm>
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "core/shape.hpp"
+#include "xgrad/core/shape.hpp"
 
 namespace xgrad::kernels {
 

@@ -1,14 +1,14 @@
 // Activation functions and softmax, each forward followed by its backward. Elementwise activations are
 // plain loops with the derivative written next to the function; softmax and log_softmax work along any
 // axis by viewing the tensor as (outer, C, inner). Not the activation layers (see layers/).
-#include "core/ops/activation.hpp"
+#include "xgrad/core/ops/activation.hpp"
 
 #include <cmath>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/ops/unary.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/unary.hpp"
 
 namespace xgrad {
 using detail::unary;

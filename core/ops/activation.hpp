@@ -1,6 +1,6 @@
 // Activation functions and softmax.
 #pragma once
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

@@ -1,6 +1,6 @@
 // conv2d, max_pool2d and avg_pool2d: argument checks, then the kernels of core/kernels/conv2d and pool2d,
 // each forward followed by its backward. The kernels hold the loops; this file holds the graph.
-#include "core/ops/conv_pool.hpp"
+#include "xgrad/core/ops/conv_pool.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -10,12 +10,12 @@
 
 #include <xtensor/xstorage.hpp>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/kernel_args.hpp"
-#include "core/kernels/conv2d.hpp"
-#include "core/kernels/pool2d.hpp"
-#include "core/storage_pool.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernel_args.hpp"
+#include "xgrad/core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/pool2d.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
 namespace {

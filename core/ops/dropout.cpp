@@ -1,11 +1,11 @@
 // Inverted dropout: see dropout.hpp. The mask holds 0 or 1/(1-p) per element, so the backward is one
 // multiply by the same mask.
-#include "core/ops/dropout.hpp"
+#include "xgrad/core/ops/dropout.hpp"
 
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 

@@ -1,13 +1,13 @@
 // Elementwise ops, each forward followed by its backward. Backward closures return gradients in the
 // output's (broadcast) shape; the engine sums them back to each input's shape.
-#include "core/ops/elementwise.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
 
 #include <cmath>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/ops/unary.hpp"
-#include "core/kernels/broadcast.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/unary.hpp"
+#include "xgrad/core/kernels/broadcast.hpp"
 
 namespace xgrad {
 using detail::unary;

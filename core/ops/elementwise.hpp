@@ -2,7 +2,7 @@
 #pragma once
 #include <limits>
 
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

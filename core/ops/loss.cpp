@@ -1,13 +1,13 @@
 // Losses, each forward followed by its backward. cross_entropy fuses log_softmax and the negative
 // log-likelihood, so its backward is the short (softmax - onehot) instead of two ops' worth.
-#include "core/ops/loss.hpp"
+#include "xgrad/core/ops/loss.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad {
 namespace {

@@ -1,6 +1,6 @@
 // Losses.
 #pragma once
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

@@ -1,12 +1,12 @@
 // matmul and linear on kernels::gemm. Backward passes hand gemm transposed operands (no transposed copies):
 // for C = A B, dA = G B^T and dB = A^T G.
-#include "core/ops/matmul.hpp"
+#include "xgrad/core/ops/matmul.hpp"
 
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/kernels/gemm.hpp"
-#include "core/kernels/reduce_layout.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernels/gemm.hpp"
+#include "xgrad/core/kernels/reduce_layout.hpp"
 
 namespace xgrad {
 namespace {

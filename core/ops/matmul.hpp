@@ -1,6 +1,6 @@
 // Matrix products on cblas_sgemm.
 #pragma once
-#include "core/tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 

@@ -1,11 +1,11 @@
 // The TensorFlow functional normalization forms, composed from reduce and elementwise ops: autograd
 // differentiates them through those ops, and they serve as the reference the fused BatchNorm kernels are
 // tested against. No kernel of their own.
-#include "core/ops/normalization.hpp"
+#include "xgrad/core/ops/normalization.hpp"
 
-#include "core/error.hpp"
-#include "core/ops/elementwise.hpp"
-#include "core/ops/reduce.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/elementwise.hpp"
+#include "xgrad/core/ops/reduce.hpp"
 
 namespace xgrad {
 namespace {

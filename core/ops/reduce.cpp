@@ -2,14 +2,14 @@
 // Every loop walks the contiguous input once in order through kernels::for_each_reduce, accumulating in
 // double, so results are deterministic. Backward builds the full input-shaped gradient itself: the
 // engine only sums gradients down to an input's shape, it never expands them.
-#include "core/ops/reduce.hpp"
+#include "xgrad/core/ops/reduce.hpp"
 
 #include <cmath>
 #include <limits>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/kernels/reduce_layout.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernels/reduce_layout.hpp"
 
 namespace xgrad {
 namespace {

@@ -1,13 +1,13 @@
 // Ops that move or select values without arithmetic, each forward followed by its backward.
 // reshape and flatten share storage with their input (tensors are always contiguous, so a new shape is
 // all a view needs); permute, concat and slice copy with plain index loops.
-#include "core/ops/shape_ops.hpp"
+#include "xgrad/core/ops/shape_ops.hpp"
 
 #include <algorithm>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/tensor_impl.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
 
 namespace xgrad::detail {
 

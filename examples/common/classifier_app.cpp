@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
+#include "xgrad/core/error.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/training.hpp"
-#include "models/atomic_file.hpp"
-#include "models/checkpoint.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/models/atomic_file.hpp"
+#include "xgrad/models/checkpoint.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xgrad::examples {
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "data/data_loader.hpp"
-#include "layers/module.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/layers/module.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::examples {
 

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <tuple>
 
-#include "core/error.hpp"
-#include "models/atomic_file.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/models/atomic_file.hpp"
 
 namespace xgrad::examples {
 namespace {

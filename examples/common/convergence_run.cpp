@@ -7,14 +7,14 @@
 #include <cstring>
 #include <limits>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/ops/loss.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/loss.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/training.hpp"
-#include "layers/activations.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/dense.hpp"
+#include "xgrad/layers/activations.hpp"
+#include "xgrad/layers/conv2d.hpp"
+#include "xgrad/layers/dense.hpp"
 
 namespace xgrad::examples {
 namespace {

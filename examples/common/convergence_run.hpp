@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "data/data_loader.hpp"
-#include "models/reference_networks.hpp"
-#include "models/sequential.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/models/reference_networks.hpp"
+#include "xgrad/models/sequential.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::examples {
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.hpp"
-#include "core/error.hpp"
-#include "core/ops/loss.hpp"
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/loss.hpp"
 #include "examples/common/progress.hpp"
-#include "models/fuse.hpp"
+#include "xgrad/models/fuse.hpp"
 
 namespace xgrad::examples {
 

@@ -6,11 +6,11 @@
 #include <functional>
 #include <string>
 
-#include "core/error.hpp"
-#include "data/data_loader.hpp"
-#include "layers/module.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/data/data_loader.hpp"
+#include "xgrad/layers/module.hpp"
+#include "xgrad/optim/lr_scheduler.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::examples {
 
