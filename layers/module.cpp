@@ -12,6 +12,14 @@ Tensor Module::operator()(const Tensor& x) {
   return y;
 }
 
+void Module::rethrow_naming_layer(std::exception_ptr e) const {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& error) {
+    throw Error(describe() + ": " + error.what());
+  }
+}
+
 void Module::check_new_name(const std::string& name) const {
   XGRAD_CHECK(!name.empty() && name.find('.') == std::string::npos, describe(), ": the name '", name,
               "' is empty or contains a dot");
