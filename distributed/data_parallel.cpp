@@ -81,6 +81,7 @@ std::size_t GradientAverager::floats_per_step() const {
 
 void GradientAverager::average(std::size_t local_count) {
   if (comm_.size() == 1) return;  // one process: its gradient is the global one, bit for bit
+  ++steps_;
   // The last bucket goes first: it carries the count that every bucket's scale needs.
   for (std::size_t k = buckets_.size(); k-- > 0;) {
     Bucket& b = buckets_[k];
@@ -99,7 +100,9 @@ void GradientAverager::average(std::size_t local_count) {
       out += n;
     }
     if (k + 1 == buckets_.size()) b.buffer.back() = weight;
+    const double t0 = MPI_Wtime();
     comm_.allreduce_sum(b.buffer.data(), b.buffer.size());
+    allreduce_seconds_ += MPI_Wtime() - t0;
   }
   const float total = buckets_.back().buffer.back();
   if (total == 0.0f) return;  // no rank had a sample: nothing to average

@@ -37,6 +37,10 @@ class GradientAverager {
   std::size_t bucket_count() const { return buckets_.size(); }
   // Floats sent per step (gradients and the one count), for the cost model.
   std::size_t floats_per_step() const;
+  // Wall-clock seconds spent in the allreduces so far (waiting for the slowest rank included), and the
+  // number of average() calls: the scaling report's allreduce time per step.
+  double allreduce_seconds() const { return allreduce_seconds_; }
+  std::size_t steps() const { return steps_; }
 
  private:
   struct Bucket {
@@ -46,6 +50,8 @@ class GradientAverager {
   std::vector<Tensor> parameters_;
   Communicator comm_;
   std::vector<Bucket> buckets_;
+  double allreduce_seconds_ = 0;
+  std::size_t steps_ = 0;
 };
 
 }  // namespace xgrad::distributed

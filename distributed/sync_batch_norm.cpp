@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "xgrad/core/autograd.hpp"
+#include "xgrad/core/ops/activation.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/distributed/sync_batch_norm_op.hpp"
 
@@ -38,11 +39,19 @@ std::string SyncBatchNorm::describe() const {
   if (!options_.track_running_stats) s << ", track_running_stats=False";
   if (options_.convention == MomentumConvention::Keras) s << ", momentum_convention=keras";
   if (!options_.unbiased_running_var) s << ", unbiased_running_var=False";
+  if (options_.fused_relu) s << ", fused_relu=True";
   s << ", ranks=" << comm_.size() << ')';
   return s.str();
 }
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
+  // fused_relu (set by the reference networks and conv_bn_act, with an Identity where the ReLU was): the
+  // ReLU is this module's to apply; here as a separate op (the fusion is BatchNorm's kernel's).
+  Tensor y = normalize(x);
+  return options_.fused_relu ? relu(y) : y;
+}
+
+Tensor SyncBatchNorm::normalize(const Tensor& x) {
   XGRAD_CHECK(x.defined() && x.dim() >= 2 && x.dim() <= 5 &&
                   x.shape()[1] == static_cast<std::size_t>(options_.num_features),
               "SyncBatchNorm: expected input of shape (N, C, ...) of rank 2 to 5 with C = ", options_.num_features,

@@ -4,7 +4,8 @@
 // N * B; the running statistics are updated from those global statistics, identically on every rank. In
 // eval() it is a plain per-channel affine map from the running statistics, with no communication.
 // It takes BatchNorm's options (both momentum conventions) and registers the same names (weight, bias,
-// running_mean, running_var, num_batches_tracked), so checkpoints move between the two.
+// running_mean, running_var, num_batches_tracked), so checkpoints move between the two; with
+// options.fused_relu it applies the ReLU after itself, as BatchNorm does.
 #pragma once
 #include <memory>
 #include <string>
@@ -33,6 +34,8 @@ class SyncBatchNorm : public Module {
   Tensor num_batches_tracked() const { return num_batches_tracked_; }
 
  private:
+  Tensor normalize(const Tensor& x);
+
   BatchNormOptions options_;
   Communicator comm_;
   Tensor weight_, bias_;

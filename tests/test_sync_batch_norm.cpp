@@ -72,6 +72,10 @@ TEST_CASE("SyncBatchNorm on one process equals BatchNorm (PyTorch convention)", 
   check_equal_to_batch_norm(bn1, {7, 6});
   BatchNorm3d bn3(2);
   check_equal_to_batch_norm(bn3, {2, 2, 3, 2, 2});
+  BatchNormOptions fused(3);  // the ReLU taken into the module, as the reference networks do
+  fused.fused_relu = true;
+  BatchNorm2d bn_relu(fused);
+  check_equal_to_batch_norm(bn_relu, {3, 3, 2, 4});
 }
 
 TEST_CASE("SyncBatchNorm on one process equals BatchNorm (Keras convention, no affine)",

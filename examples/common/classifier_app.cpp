@@ -216,6 +216,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     if (!c.checkpoint.empty()) save(epoch);
   }
   report["peak_rss_mb"] = peak_rss_mb();
+  if (dp.ranks > 1) report["allreduce_seconds_per_step"] = dp.allreduce_seconds_per_step();
   if (!report["epochs"].empty()) {
     const auto& last = report["epochs"].back();
     std::printf("final: test accuracy %.2f%% after %d epochs, %.0f img/s, peak memory %.0f MB\n",

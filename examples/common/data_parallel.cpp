@@ -84,7 +84,9 @@ DataParallelHooks DataParallel::prepare(Module& model) {
     hooks_.allreduce = [world](double* v, std::size_t n, bool max) {
       max ? world.allreduce_max(v, n) : world.allreduce_sum(v, n);
     };
-    hooks_.barrier = [world] { world.barrier(); };
+    hooks_.allreduce_seconds_per_step = [averager] {
+      return averager->steps() ? averager->allreduce_seconds() / double(averager->steps()) : 0.0;
+    };
   }
 #else
   (void)model;

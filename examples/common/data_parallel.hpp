@@ -23,8 +23,8 @@ struct DataParallelHooks {
   std::function<void(std::size_t local_count)> average_gradients;
   // values[i] = sum over ranks; max: the maximum instead.
   std::function<void(double* values, std::size_t n, bool max)> allreduce;
-  // Waits for every rank (after rank 0 wrote a file the others read).
-  std::function<void()> barrier;
+  // Seconds per step spent in the gradients' allreduce so far (this rank's wait included).
+  std::function<double()> allreduce_seconds_per_step;
   bool is_root() const { return rank == 0; }
 };
 
