@@ -67,6 +67,17 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   children_.emplace_back(name, std::move(m));
 }
 
+std::shared_ptr<Module> Module::replace_module(const std::string& name, std::shared_ptr<Module> m) {
+  XGRAD_CHECK(m != nullptr, describe(), ": replacement for sub-module '", name, "' is null");
+  for (auto& [child_name, child] : children_) {
+    if (child_name != name) continue;
+    m->train(training_);
+    std::swap(child, m);
+    return m;
+  }
+  detail::fail(describe(), ": no sub-module named '", name, "'");
+}
+
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {
   for (const auto& [name, t] : buffers ? buffers_ : parameters_) out.emplace_back(prefix + name, t);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", buffers, out);

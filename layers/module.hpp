@@ -30,6 +30,10 @@ class Module {
   std::vector<NamedTensor> named_buffers() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
   std::size_t parameter_count() const;
+  // Swaps the registered sub-module `name` for `m`, keeping its name and place (so dotted names do not
+  // change), and sets m's train/eval mode to this module's; returns the old one. Like assigning
+  // model._modules[name] in PyTorch: convert_sync_batchnorm uses it. Throws if there is no such child.
+  std::shared_ptr<Module> replace_module(const std::string& name, std::shared_ptr<Module> m);
 
   void train(bool on = true);
   void eval() { train(false); }
