@@ -11,11 +11,13 @@
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
+#include "examples/common/data_parallel.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
 
 int main(int argc, char** argv) {
+  examples::DataParallel dp(argc, argv, "train_cifar10");  // under mpirun: data-parallel over its ranks
   examples::ClassifierConfig config;
   config.data = "datasets/cifar-10-batches-bin";
   config.dataset = "cifar10";
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cnn", "resnet9"}))
       ->capture_default_str();
   examples::add_classifier_flags(app, config);
+  dp.add_flags(app);
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
@@ -45,16 +48,18 @@ int main(int argc, char** argv) {
     // Crop and flip act on pixels in [0, 1], so the zero padding is black, as in torchvision's pipeline.
     Transform augment = compose({RandomCrop(32, 4), RandomHorizontalFlip(), normalize});
 
-    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, augment);
+    // --batch-size is the global batch: each rank loads its share of it (dp.shard).
+    DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
+                     augment);
     DataLoader test(test_set, {.batch_size = 250}, normalize);
     const Normalization norm = config.no_bn ? Normalization::None : Normalization::Batch;
     auto model = arch == "resnet9" ? resnet9(norm, config.seed) : cifar_cnn(norm, config.seed);
     const std::string architecture = (arch == "resnet9" ? "resnet9(" : "cifar_cnn(") + to_string(norm) + ")";
     std::fprintf(stderr, "train_cifar10: %s on %zu training and %zu test images from %s\n", architecture.c_str(),
                  train_set.size(), test_set.size(), config.data.c_str());
-    return examples::run_classifier(config, architecture, *model, train, test);
+    const examples::DataParallelHooks hooks = dp.prepare(*model);
+    return examples::run_classifier(config, architecture, *model, train, test, hooks);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_cifar10: %s\n", e.what());
-    return 1;
+    return dp.fail(e.what());
   }
 }
