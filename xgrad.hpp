@@ -42,6 +42,7 @@
 #include "xgrad/models/conv_bn_act.hpp"
 #include "xgrad/models/fuse.hpp"
 #include "xgrad/models/reference_networks.hpp"
+#include "xgrad/models/residual.hpp"
 #include "xgrad/models/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clipping.hpp"

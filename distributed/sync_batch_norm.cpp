@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "xgrad/core/autograd.hpp"
-#include "xgrad/core/ops/activation.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/activation.hpp"
 #include "xgrad/distributed/sync_batch_norm_op.hpp"
 
 namespace xgrad::distributed {
@@ -45,8 +45,6 @@ std::string SyncBatchNorm::describe() const {
 }
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
-  // fused_relu (set by the reference networks and conv_bn_act, with an Identity where the ReLU was): the
-  // ReLU is this module's to apply; here as a separate op (the fusion is BatchNorm's kernel's).
   Tensor y = normalize(x);
   return options_.fused_relu ? relu(y) : y;
 }

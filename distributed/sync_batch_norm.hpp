@@ -4,8 +4,7 @@
 // N * B; the running statistics are updated from those global statistics, identically on every rank. In
 // eval() it is a plain per-channel affine map from the running statistics, with no communication.
 // It takes BatchNorm's options (both momentum conventions) and registers the same names (weight, bias,
-// running_mean, running_var, num_batches_tracked), so checkpoints move between the two; with
-// options.fused_relu it applies the ReLU after itself, as BatchNorm does.
+// running_mean, running_var, num_batches_tracked), so checkpoints move between the two.
 #pragma once
 #include <memory>
 #include <string>
@@ -22,6 +21,8 @@ class SyncBatchNorm : public Module {
   // process (then it is BatchNorm exactly, up to rounding).
   explicit SyncBatchNorm(const BatchNormOptions& options, Communicator comm = {});
 
+  // With options.fused_relu (a BatchNorm converted from a model that fused its ReLU, an Identity in the
+  // ReLU's place), relu() follows as a separate op: the same values and gradients, not fused.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
@@ -35,7 +36,6 @@ class SyncBatchNorm : public Module {
 
  private:
   Tensor normalize(const Tensor& x);
-
   BatchNormOptions options_;
   Communicator comm_;
   Tensor weight_, bias_;
