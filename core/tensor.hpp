@@ -54,6 +54,11 @@ class Tensor {
   Tensor detach() const;  // shares storage, no graph
   Tensor clone() const;   // copies storage, no graph
 
+  // Whether anything else can see this tensor's values: another handle to it (a copy of this Tensor) or
+  // another tensor on the same storage (reshape, detach). When false, writing in place is invisible to
+  // every caller, so a buffer can be reused (the data loader does).
+  bool shares_storage() const;
+
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
