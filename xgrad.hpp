@@ -4,6 +4,7 @@
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/generator.hpp"
+#include "xgrad/core/gradcheck.hpp"
 #include "xgrad/core/named_tensor.hpp"
 #include "xgrad/core/ops/activation.hpp"
 #include "xgrad/core/ops/conv_pool.hpp"
