@@ -1,6 +1,6 @@
 // Tensor: a float32 array of any rank, row-major and contiguous, with autograd bookkeeping.
 // Copying a Tensor shares its storage and its graph identity, like torch::Tensor; clone() copies.
-// The storage is an xtensor container kept out of this header (see tensor_impl.hpp) to keep compiles fast.
+// The storage container is kept out of this header (see tensor_impl.hpp) to keep users' compiles fast.
 #pragma once
 #include <cstdint>
 #include <initializer_list>

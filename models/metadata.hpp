@@ -6,8 +6,8 @@
 //   Metadata m = {{"architecture", "TinyNet"}, {"metrics", {{"loss", 0.25}, {"epochs", {1, 2}}}}};
 //   m["seed"] = 7;  if (m.contains("metrics")) double loss = m.at("metrics").at("loss").as_double();
 //
-// Brace lists read like nlohmann::json's: a list whose every element is a two-element list starting with a
-// string is a map, anything else a list.
+// Brace lists read as in the usual C++ JSON libraries: a list whose every element is a two-element list
+// starting with a string is a map, anything else a list.
 #pragma once
 #include <concepts>
 #include <cstddef>
