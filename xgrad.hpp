@@ -45,6 +45,7 @@
 #include "xgrad/models/fuse.hpp"
 #include "xgrad/models/metadata.hpp"
 #include "xgrad/models/reference_networks.hpp"
+#include "xgrad/models/residual.hpp"
 #include "xgrad/models/sequential.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clipping.hpp"

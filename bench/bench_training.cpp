@@ -1,8 +1,11 @@
-// xgrad_bench: training and inference throughput of the reference MNIST network (models/
-// reference_networks.hpp), xgrad beside libtorch when it was found, in one process. Windows of the two
+// xgrad_bench: training and inference throughput of a reference network (models/reference_networks.hpp:
+// the MNIST CNN or ResNet-9), xgrad beside libtorch when it was found, in one process. Windows of the two
 // frameworks, of every case and thread count, alternate round after round, so that a load change on the
-// machine hits both alike; each figure is the median over the rounds, after a warm-up.
-//   xgrad_bench --threads 1,2 --windows 9 --report bench.json
+// machine hits both alike; each figure is the median over the rounds, after a warm-up. The FLOPs of a step
+// are set against the machine's fp32 peak, measured in the same run.
+//   xgrad_bench --network mnist --threads 1,2 --windows 9 --report bench.json
+// --standalone xgrad|libtorch runs one framework alone (one case, one thread count) over --images images
+// instead: scripts/bench.sh runs each framework so, in a process of its own, to give libtorch its best.
 #include <malloc.h>
 #include <omp.h>
 
@@ -15,8 +18,11 @@
 #include <sstream>
 
 #include "bench/bench_util.hpp"
+#include "bench/flops.hpp"
 #include "bench/runner.hpp"
+#include "bench/standalone.hpp"
 #include "xgrad/core/storage_pool.hpp"
+#include "xgrad/models/reference_networks.hpp"
 
 extern "C" void openblas_set_num_threads(int threads);
 
@@ -62,6 +68,49 @@ std::vector<int> parse_list(const std::string& s) {
   return out;
 }
 
+std::unique_ptr<Runner> make_runner(const std::string& framework, const BenchCase& c, const BenchData& data) {
+#ifdef XGRAD_BENCH_TORCH
+  if (framework == "libtorch") return make_torch_runner(c, data);
+#endif
+  if (framework == "xgrad") return make_xgrad_runner(c, data);
+  return nullptr;
+}
+
+// --standalone: one framework, one case, one thread count, an epoch-sized stretch; prints one line.
+int run_standalone_main(const std::string& framework, const std::vector<BenchCase>& cases,
+                        const std::vector<int>& thread_counts, const BenchData& data, long images,
+                        double warmup_seconds, const NetworkFlops& flops, const std::string& report_path) {
+  if (cases.size() != 1 || thread_counts.size() != 1) {
+    std::fprintf(stderr, "xgrad_bench: --standalone takes one case (--cases) and one thread count (--threads)\n");
+    return 2;
+  }
+  const BenchCase& c = cases[0];
+  std::unique_ptr<Runner> runner = make_runner(framework, c, data);
+  if (!runner) {
+    std::fprintf(stderr, "xgrad_bench: libtorch was not found at build time\n");
+    return 2;
+  }
+  if (images == 0) images = c.network == "resnet9" ? 50'000 : 60'000;  // an epoch of CIFAR-10 / MNIST
+  runner->set_threads(thread_counts[0]);
+  const StandaloneResult r = run_standalone(*runner, c.batch, images, warmup_seconds);
+  const double gflops = r.images_per_second * (c.train ? flops.training : flops.forward) * 1e-9;
+  std::printf("standalone %s %s %s batch %d threads %d: %.0f images/s over %ld images (%.2f s), %.1f GFLOP/s, "
+              "%.0f new/step, %.1f faults/step, peak RSS %.0f MB\n",
+              framework.c_str(), c.network.c_str(), c.name().c_str(), c.batch, thread_counts[0],
+              r.images_per_second, images, r.seconds, gflops, r.new_calls_per_step, r.minor_faults_per_step,
+              peak_rss_mb());
+  if (!report_path.empty()) {
+    nlohmann::json report = {{"framework", framework},         {"network", c.network},
+                             {"case", c.name()},               {"batch", c.batch},
+                             {"threads", thread_counts[0]},    {"images", images},
+                             {"seconds", r.seconds},           {"images_per_second", r.images_per_second},
+                             {"gflops", gflops},               {"new_calls_per_step", r.new_calls_per_step},
+                             {"minor_faults_per_step", r.minor_faults_per_step}, {"peak_rss_mb", peak_rss_mb()}};
+    std::ofstream(report_path) << report.dump(2) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,7 +118,8 @@ int main(int argc, char** argv) {
   int windows = 9, batch = 64;
   double window_seconds = 0.4, warmup_seconds = 0.5;
   bool no_torch = false;
-  std::string malloc_mode = "tuned";
+  std::string malloc_mode = "tuned", network = "mnist", standalone;
+  long images = 0;
   CLI::App app("Training and inference throughput of the reference MNIST CNN, xgrad beside libtorch.",
                "xgrad_bench");
   app.add_option("--threads", threads_arg, "Thread counts, comma-separated")->capture_default_str();
@@ -84,6 +134,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"tuned", "default"}))
       ->capture_default_str();
   app.add_flag("--no-torch", no_torch, "Run xgrad alone even when libtorch is built in");
+  app.add_option("--network", network, "mnist (the reference CNN, batch 64) or resnet9 (CIFAR-style, batch 128)")
+      ->check(CLI::IsMember({"mnist", "resnet9"}))->capture_default_str();
+  app.add_option("--standalone", standalone, "Run this framework alone: one case, one thread count, --images images")
+      ->check(CLI::IsMember({"xgrad", "libtorch"}));
+  app.add_option("--images", images, "Images in the standalone run (default: an epoch, 60000 or 50000)")
+      ->check(CLI::Range(1L, 100'000'000L));
   app.add_option("--report", report_path, "Write the results as JSON here");
   CLI11_PARSE(app, argc, argv);
 
@@ -106,22 +162,38 @@ int main(int argc, char** argv) {
                threads_arg.c_str(), windows, window_seconds, malloc_mode.c_str(),
                torch ? "present" : (no_torch ? "skipped (--no-torch)" : "absent (not found at build time)"));
 
-  const BenchData data = make_bench_data(batch, 8, 42);
-  std::vector<Entry> entries;
+  const BenchData data = make_bench_data(network, batch, 8, 42);
+  std::vector<BenchCase> cases;
   std::stringstream case_list(cases_arg);
   for (std::string name; std::getline(case_list, name, ',');) {
     BenchCase c{.train = name.rfind("train", 0) == 0, .batch_norm = name.find("nobn") == std::string::npos,
-                .batch = batch};
+                .batch = batch, .network = network};
     if (c.name() != name) {
       std::fprintf(stderr, "xgrad_bench: unknown case '%s' (train_bn, train_nobn, infer_bn, infer_nobn)\n",
                    name.c_str());
       return 2;
     }
+    cases.push_back(c);
+  }
+  const NetworkFlops flops =
+      count_flops(*(network == "resnet9" ? xgrad::resnet9(xgrad::Normalization::Batch, 1)
+                                         : xgrad::mnist_cnn(xgrad::Normalization::Batch, 1)),
+                  std::size_t(data.channels), std::size_t(data.height), std::size_t(data.width));
+  if (!standalone.empty()) {
+    return run_standalone_main(standalone, cases, thread_counts, data, images, warmup_seconds, flops,
+                               report_path);
+  }
+  std::vector<Entry> entries;
+  for (const BenchCase& c : cases) {
     entries.push_back({c, "xgrad", make_xgrad_runner(c, data), {}, {}, {}, {}, {}});
 #ifdef XGRAD_BENCH_TORCH
     if (torch) entries.push_back({c, "libtorch", make_torch_runner(c, data), {}, {}, {}, {}, {}});
 #endif
   }
+
+  // The machine's fp32 peak at each thread count, measured before the windows.
+  std::map<int, double> peak;
+  for (int t : thread_counts) peak[t] = measure_peak_flops(t);
 
   // Warm-up, and the window length in steps from the speed it shows.
   for (int t : thread_counts) {
@@ -152,10 +224,18 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "\n");
 
-  nlohmann::json report = {{"batch", batch}, {"windows", windows}, {"window_seconds", window_seconds}, {"malloc", malloc_mode},
-                           {"libtorch", torch}, {"results", nlohmann::json::array()}};
-  std::printf("%-11s %7s %12s %14s %7s %13s %13s %11s\n", "case", "threads", "xgrad img/s", "libtorch img/s",
-              "ratio", "xgrad flt/st", "torch flt/st", "xgrad new/st");
+  nlohmann::json report = {{"network", network}, {"batch", batch}, {"windows", windows},
+                           {"window_seconds", window_seconds}, {"malloc", malloc_mode}, {"libtorch", torch},
+                           {"flops_per_image", {{"forward", flops.forward}, {"training", flops.training}}},
+                           {"peak_gflops", nlohmann::json::object()}, {"results", nlohmann::json::array()}};
+  std::printf("%s, batch %d: %.2f MFLOP per image forward, %.2f training\n", network.c_str(), batch,
+              flops.forward * 1e-6, flops.training * 1e-6);
+  for (int t : thread_counts) {
+    std::printf("fp32 peak at %d thread%s (FMA loop): %.0f GFLOP/s\n", t, t == 1 ? "" : "s", peak[t] * 1e-9);
+    report["peak_gflops"][std::to_string(t)] = peak[t] * 1e-9;
+  }
+  std::printf("%-11s %7s %12s %14s %7s %8s %7s %13s %13s %11s\n", "case", "threads", "xgrad img/s",
+              "libtorch img/s", "ratio", "GFLOP/s", "% peak", "xgrad flt/st", "torch flt/st", "xgrad new/st");
   for (int t : thread_counts) {
     for (const Entry& e : entries) {
       if (e.framework != "xgrad") continue;
@@ -169,8 +249,10 @@ int main(int argc, char** argv) {
         }
       }
       const double ratio = torch ? x / lt : NAN;
-      std::printf("%-11s %7d %12.0f %14.0f %7.2f %13.1f %13.1f %11.0f\n", e.c.name().c_str(), t, x, lt, ratio,
-                  median(e.faults.at(t)), lt_faults, median(e.news.at(t)));
+      const double gflops = x * (e.c.train ? flops.training : flops.forward) * 1e-9;
+      std::printf("%-11s %7d %12.0f %14.0f %7.2f %8.1f %7.1f %13.1f %13.1f %11.0f\n", e.c.name().c_str(), t, x, lt,
+                  ratio, gflops, 100 * gflops / (peak[t] * 1e-9), median(e.faults.at(t)), lt_faults,
+                  median(e.news.at(t)));
       nlohmann::json row = {{"case", e.c.name()},
                             {"threads", t},
                             {"xgrad_images_per_second", x},
@@ -178,7 +260,9 @@ int main(int argc, char** argv) {
                             {"xgrad_minor_faults_per_step", median(e.faults.at(t))},
                             {"xgrad_new_calls_per_step", median(e.news.at(t))},
                             {"xgrad_storage_pool_misses_per_step", median(e.pool_misses.at(t))},
-                            {"steps_per_window", e.steps.at(t)}};
+                            {"steps_per_window", e.steps.at(t)},
+                            {"xgrad_gflops", gflops},
+                            {"xgrad_share_of_peak", gflops / (peak[t] * 1e-9)}};
       if (torch) {
         row["libtorch_images_per_second"] = lt;
         row["libtorch_minor_faults_per_step"] = lt_faults;

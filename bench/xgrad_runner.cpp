@@ -1,10 +1,11 @@
-// The xgrad side of the training benchmark: the reference network trained with SGD (momentum 0.9), or
+// The xgrad side of the training benchmark: the reference network (MNIST CNN or ResNet-9) trained with SGD (momentum 0.9), or
 // run for inference in eval mode under no-grad with its BatchNorms folded into the conv/dense before them.
 #include <omp.h>
 
 #include <cmath>
 #include <limits>
 #include <random>
+#include <stdexcept>
 
 #include "bench/runner.hpp"
 #include "xgrad/core/autograd.hpp"
@@ -15,15 +16,21 @@
 
 namespace xgrad::bench {
 
-BenchData make_bench_data(int batch, int count, std::uint64_t seed) {
+BenchData make_bench_data(const std::string& network, int batch, int count, std::uint64_t seed) {
   BenchData data;
   data.batch = batch;
+  if (network == "resnet9") {
+    data.channels = 3, data.height = 32, data.width = 32;
+  } else if (network != "mnist") {
+    throw std::invalid_argument("unknown network '" + network + "' (mnist, resnet9)");
+  }
   std::mt19937_64 gen(seed);
   // Pixels in [0, 1) normalized with MNIST's mean and std, as train_mnist feeds them.
   std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
   std::uniform_int_distribution<int> label(0, 9);
+  const std::size_t image = std::size_t(data.channels) * data.height * data.width;
   for (int b = 0; b < count; ++b) {
-    std::vector<float> x(std::size_t(batch) * 784);
+    std::vector<float> x(std::size_t(batch) * image);
     for (float& v : x) v = (pixel(gen) - 0.1307f) / 0.3081f;
     std::vector<std::int32_t> y(static_cast<std::size_t>(batch));
     for (auto& v : y) v = label(gen);
@@ -38,9 +45,11 @@ namespace {
 class XgradRunner : public Runner {
  public:
   XgradRunner(const BenchCase& c, const BenchData& data) : case_(c) {
-    model_ = mnist_cnn(c.batch_norm ? Normalization::Batch : Normalization::None, 1);
+    const Normalization norm = c.batch_norm ? Normalization::Batch : Normalization::None;
+    model_ = c.network == "resnet9" ? resnet9(norm, 1) : mnist_cnn(norm, 1);
     for (const auto& x : data.images) {
-      inputs_.push_back(from_vector(x, {std::size_t(data.batch), 1, 28, 28}));
+      inputs_.push_back(from_vector(x, {std::size_t(data.batch), std::size_t(data.channels),
+                                        std::size_t(data.height), std::size_t(data.width)}));
     }
     labels_ = data.labels;
     if (c.train) {

@@ -8,6 +8,7 @@
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/activation.hpp"
 #include "xgrad/distributed/sync_batch_norm_op.hpp"
 
 namespace xgrad::distributed {
@@ -38,11 +39,17 @@ std::string SyncBatchNorm::describe() const {
   if (!options_.track_running_stats) s << ", track_running_stats=False";
   if (options_.convention == MomentumConvention::Keras) s << ", momentum_convention=keras";
   if (!options_.unbiased_running_var) s << ", unbiased_running_var=False";
+  if (options_.fused_relu) s << ", fused_relu=True";
   s << ", ranks=" << comm_.size() << ')';
   return s.str();
 }
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
+  Tensor y = normalize(x);
+  return options_.fused_relu ? relu(y) : y;
+}
+
+Tensor SyncBatchNorm::normalize(const Tensor& x) {
   XGRAD_CHECK(x.defined() && x.dim() >= 2 && x.dim() <= 5 &&
                   x.shape()[1] == static_cast<std::size_t>(options_.num_features),
               "SyncBatchNorm: expected input of shape (N, C, ...) of rank 2 to 5 with C = ", options_.num_features,

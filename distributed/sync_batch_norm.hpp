@@ -21,6 +21,8 @@ class SyncBatchNorm : public Module {
   // process (then it is BatchNorm exactly, up to rounding).
   explicit SyncBatchNorm(const BatchNormOptions& options, Communicator comm = {});
 
+  // With options.fused_relu (a BatchNorm converted from a model that fused its ReLU, an Identity in the
+  // ReLU's place), relu() follows as a separate op: the same values and gradients, not fused.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
 
@@ -33,6 +35,7 @@ class SyncBatchNorm : public Module {
   Tensor num_batches_tracked() const { return num_batches_tracked_; }
 
  private:
+  Tensor normalize(const Tensor& x);
   BatchNormOptions options_;
   Communicator comm_;
   Tensor weight_, bias_;

@@ -1,8 +1,10 @@
 // train_cifar10: the reference CIFAR-10 CNN (three Conv-BN-ReLU-Pool blocks, global average pooling, Dense)
-// on the CIFAR-10 binary files, with torchvision's usual augmentation (RandomCrop(32, padding 4) and
-// RandomHorizontalFlip) for training. The flags and the JSON report are train_mnist's.
+// or, with --arch resnet9, the fast CIFAR-10 ResNet-9 shape, on the CIFAR-10 binary files, with
+// torchvision's usual augmentation (RandomCrop(32, padding 4) and RandomHorizontalFlip) for training. The
+// other flags and the JSON report are train_mnist's.
 //   ./build/train_cifar10 --data datasets/cifar-10-batches-bin --epochs 10 --report runs/cifar10.json
 #include <cstdio>
+#include <string>
 
 #include "xgrad/data/cifar.hpp"
 #include "xgrad/data/data_loader.hpp"
@@ -29,6 +31,10 @@ int main(int argc, char** argv) {
                "train_cifar10");
   app.add_option("--data", config.data, "Folder with data_batch_1.bin ... data_batch_5.bin and test_batch.bin")
       ->capture_default_str();
+  std::string arch = "cnn";
+  app.add_option("--arch", arch, "Network: cnn (three conv blocks) or resnet9 (the fast CIFAR-10 ResNet-9)")
+      ->check(CLI::IsMember({"cnn", "resnet9"}))
+      ->capture_default_str();
   examples::add_classifier_flags(app, config);
   dp.add_flags(app);
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
@@ -46,12 +52,13 @@ int main(int argc, char** argv) {
     DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
                      augment);
     DataLoader test(test_set, {.batch_size = 250}, normalize);
-    auto model = cifar_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
-    std::fprintf(stderr, "train_cifar10: %zu training and %zu test images from %s, %s\n", train_set.size(),
-                 test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
+    const Normalization norm = config.no_bn ? Normalization::None : Normalization::Batch;
+    auto model = arch == "resnet9" ? resnet9(norm, config.seed) : cifar_cnn(norm, config.seed);
+    const std::string architecture = (arch == "resnet9" ? "resnet9(" : "cifar_cnn(") + to_string(norm) + ")";
+    std::fprintf(stderr, "train_cifar10: %s on %zu training and %zu test images from %s\n", architecture.c_str(),
+                 train_set.size(), test_set.size(), config.data.c_str());
     const examples::DataParallelHooks hooks = dp.prepare(*model);
-    return examples::run_classifier(config, config.no_bn ? "cifar_cnn(none)" : "cifar_cnn(batch)", *model, train,
-                                    test, hooks);
+    return examples::run_classifier(config, architecture, *model, train, test, hooks);
   } catch (const std::exception& e) {
     return dp.fail(e.what());
   }

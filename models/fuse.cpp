@@ -8,6 +8,7 @@
 #include "xgrad/core/kernel_args.hpp"
 #include "xgrad/layers/activations.hpp"
 #include "xgrad/layers/identity.hpp"
+#include "xgrad/models/residual.hpp"
 
 namespace xgrad {
 namespace {
@@ -65,6 +66,9 @@ std::shared_ptr<Sequential> fuse_sequential(const Sequential& model) {
       replacement = fuse_linear_bn_eval(*dense, *bn);
     } else if (auto* seq = dynamic_cast<const Sequential*>(m.get())) {
       fused->add(name, fuse_sequential(*seq));
+      continue;
+    } else if (auto* residual = dynamic_cast<const Residual*>(m.get())) {
+      fused->add(name, std::make_shared<Residual>(fuse_sequential(*residual->body())));
       continue;
     } else {
       fused->add(name, m);

@@ -11,6 +11,7 @@
 #include "xgrad/layers/identity.hpp"
 #include "xgrad/layers/layer_norm.hpp"
 #include "xgrad/layers/pooling.hpp"
+#include "xgrad/models/residual.hpp"
 
 namespace xgrad {
 namespace {
@@ -48,14 +49,20 @@ std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape&
   return nullptr;
 }
 
-void add_conv_block(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
-                    std::uint64_t k) {
+// Conv(3x3, padding 1)-Norm-ReLU, the conv drawing from layer k's stream.
+void add_conv_norm_relu(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
+                        std::uint64_t k) {
   Generator gen = layer_generator(seed, k);
   net.add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = 3,
                                                  .padding = 1, .bias = norm == Normalization::None},
                                    gen));
   if (auto m = make_norm(norm, out, {std::size_t(spatial.h), std::size_t(spatial.w)})) net.add(m);
   net.add(make_relu(norm));
+}
+
+void add_conv_block(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
+                    std::uint64_t k) {
+  add_conv_norm_relu(net, in, out, norm, spatial, seed, k);
   net.add(std::make_shared<MaxPool2d>(2));
 }
 
@@ -118,6 +125,28 @@ std::shared_ptr<Sequential> cifar_cnn(Normalization norm, std::uint64_t seed) {
   net->add(std::make_shared<Flatten>());
   Generator gen = layer_generator(seed, 3);
   net->add(std::make_shared<Dense>(128, 10, gen));
+  return net;
+}
+
+std::shared_ptr<Sequential> resnet9(Normalization norm, std::uint64_t seed) {
+  auto net = std::make_shared<Sequential>();
+  add_conv_norm_relu(*net, 3, 64, norm, {32, 32}, seed, 0);
+  // Stage s: Conv(in->out)-Norm-ReLU at `size`, MaxPool(2), then Residual(two Conv-Norm-ReLU at size / 2).
+  int in = 64, size = 32;
+  std::uint64_t k = 1;
+  for (int out : {64, 128, 256}) {
+    add_conv_block(*net, in, out, norm, {size, size}, seed, k++);
+    size /= 2;
+    auto body = std::make_shared<Sequential>();
+    add_conv_norm_relu(*body, out, out, norm, {size, size}, seed, k++);
+    add_conv_norm_relu(*body, out, out, norm, {size, size}, seed, k++);
+    net->add(std::make_shared<Residual>(body));
+    in = out;
+  }
+  net->add(std::make_shared<AvgPool2d>(size));  // (N, 256, 4, 4) -> (N, 256, 1, 1)
+  net->add(std::make_shared<Flatten>());
+  Generator gen = layer_generator(seed, k);
+  net->add(std::make_shared<Dense>(256, 10, gen));
   return net;
 }
 

@@ -3,6 +3,8 @@
 // their exit status, printed text, JSON reports and checkpoints are checked. Not tests of the layers or
 // of the reader formats themselves (their own test files do that); runs are kept to a few seconds each.
 #include <catch2/catch.hpp>
+
+#include <cmath>
 #include <string>
 
 #include "example_runner.hpp"
@@ -83,6 +85,23 @@ TEST_CASE("train_cifar10 learns generated coloured shapes well above chance", "[
   REQUIRE(report["epochs"].size() == 2);
   // Chance is 10%; hue and shape separate the classes, so two short epochs get far past it.
   CHECK(report["epochs"][1]["test_accuracy"].get<double>() > 0.5);
+}
+
+TEST_CASE("train_cifar10 --arch resnet9 trains the ResNet-9 and names it in the report", "[examples]") {
+  TempDir dir;
+  const std::string data = make_data(dir, "cifar10", 160, 32);  // 5 steps: one cycle has both phases
+  const Run r = run(dir, "train_cifar10", "--arch resnet9 --data '" + data +
+                                              "' --epochs 1 --batch-size 32 --threads 2 --report '" +
+                                              (dir / "report.json") + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json report = read_json(dir / "report.json");
+  CHECK(report["config"]["architecture"] == "resnet9(batch)");
+  REQUIRE(report["epochs"].size() == 1);
+  CHECK(std::isfinite(report["epochs"][0]["train_loss"].get<double>()));
+  const Run bad = run(dir, "train_cifar10", "--arch resnet10 --data '" + data + "'");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("resnet10") != std::string::npos);
 }
 
 TEST_CASE("quickstart trains on generated digits and saves its weights", "[examples]") {

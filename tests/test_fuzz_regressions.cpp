@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kInputs = fs::path(__FILE__).parent_path() / "data" / "fuzz_regressions";
+const fs::path kInputs = fs::path(XGRAD_SOURCE_DIR) / "tests" / "data" / "fuzz_regressions";
 
 // Every input of one reader's folder, sorted so that failures are reported in a stable order.
 std::vector<std::string> inputs(const std::string& reader) {
