@@ -119,6 +119,10 @@ Tensor& Tensor::set_requires_grad(bool on) {
   return *this;
 }
 
+bool Tensor::shares_storage() const {
+  return defined() && (impl_.use_count() > 1 || impl_->storage.use_count() > 1);
+}
+
 bool Tensor::is_leaf() const { return impl_ && !impl_->grad_fn; }
 
 Tensor Tensor::grad() const { return impl_ ? impl_->grad : Tensor(); }

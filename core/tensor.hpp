@@ -1,6 +1,6 @@
 // Tensor: a float32 array of any rank, row-major and contiguous, with autograd bookkeeping.
 // Copying a Tensor shares its storage and its graph identity, like torch::Tensor; clone() copies.
-// The storage is an xtensor container kept out of this header (see tensor_impl.hpp) to keep compiles fast.
+// The storage container is kept out of this header (see tensor_impl.hpp) to keep users' compiles fast.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -53,6 +53,11 @@ class Tensor {
   void backward(const Tensor& upstream) const;
   Tensor detach() const;  // shares storage, no graph
   Tensor clone() const;   // copies storage, no graph
+
+  // Whether anything else can see this tensor's values: another handle to it (a copy of this Tensor) or
+  // another tensor on the same storage (reshape, detach). When false, writing in place is invisible to
+  // every caller, so a buffer can be reused (the data loader does).
+  bool shares_storage() const;
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "xgrad/core/error.hpp"
-#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {
@@ -15,8 +14,7 @@ namespace {
 constexpr std::uint64_t kTransformSeedSalt = 0x6a09e667f3bcc909ULL;
 
 bool reusable(const Tensor& t, const Shape& shape) {
-  return t.defined() && t.shape() == shape && t.impl_ptr().use_count() == 1 &&
-         t.impl()->storage.use_count() == 1 && !t.requires_grad();
+  return t.defined() && t.shape() == shape && !t.shares_storage() && !t.requires_grad();
 }
 
 }  // namespace

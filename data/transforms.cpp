@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "xgrad/core/error.hpp"
-#include "xgrad/core/tensor_impl.hpp"
 
 namespace xgrad {
 namespace {
@@ -18,8 +17,7 @@ void check_images(const Tensor& batch, const char* op) {
 
 // True when nobody but `t` itself holds its buffer, so overwriting it cannot change what a caller sees.
 bool reusable(const Tensor& t, const Shape& shape) {
-  return t.defined() && t.shape() == shape && t.impl_ptr().use_count() == 1 &&
-         t.impl()->storage.use_count() == 1 && !t.requires_grad();
+  return t.defined() && t.shape() == shape && !t.shares_storage() && !t.requires_grad();
 }
 
 }  // namespace

@@ -8,11 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "xgrad/core/named_tensor.hpp"
 #include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
-
-using NamedTensor = std::pair<std::string, Tensor>;
 
 class Module {
  public:

@@ -96,7 +96,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   save("save_checkpoint", path, [&](Json& doc) {
     doc["epoch"] = state.epoch;
     doc["step"] = state.step;
-    doc["metadata"] = Json(state.metadata);
+    doc["metadata"] = checkpoint_format::encode_metadata(state.metadata);
     doc["model"] = checkpoint_format::encode_model(model);
     if (optimizer) doc["optimizer"] = checkpoint_format::encode_optimizer(*optimizer);
     if (scheduler) doc["scheduler"] = checkpoint_format::encode_scheduler(*scheduler);
@@ -130,7 +130,7 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
     TrainingState state;
     state.epoch = checkpoint_format::decode_count(doc, "epoch");
     state.step = checkpoint_format::decode_count(doc, "step");
-    if (doc.contains("metadata")) state.metadata = nlohmann::json(doc["metadata"]);
+    if (doc.contains("metadata")) state.metadata = checkpoint_format::decode_metadata(doc["metadata"]);
     checkpoint_format::ModelPlan model_plan = checkpoint_format::decode_model(doc, model, true);
     OptimizerState optimizer_state;
     if (optimizer) optimizer_state = checkpoint_format::decode_optimizer(doc, *optimizer);
@@ -150,9 +150,9 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
   }
 }
 
-void save_weights(const std::string& path, const Module& model, const nlohmann::json& metadata) {
+void save_weights(const std::string& path, const Module& model, const Metadata& metadata) {
   save("save_weights", path, [&](Json& doc) {
-    doc["metadata"] = Json(metadata);
+    doc["metadata"] = checkpoint_format::encode_metadata(metadata);
     doc["model"] = checkpoint_format::encode_model(model);
   });
 }

@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "xgrad/core/generator.hpp"
 #include "xgrad/layers/module.hpp"
+#include "xgrad/models/metadata.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
@@ -20,7 +19,7 @@ namespace xgrad {
 struct TrainingState {
   std::int64_t epoch = 0;
   std::int64_t step = 0;
-  nlohmann::json metadata = nlohmann::json::object();
+  Metadata metadata = Metadata::object();
 };
 
 // Writes every parameter and buffer of `model`, the optimizer's state and settings, the schedule's
@@ -47,8 +46,7 @@ struct IncompatibleKeys {
 };
 
 // Weights only, for inference: format, version, metadata and the model's parameters and buffers.
-void save_weights(const std::string& path, const Module& model,
-                  const nlohmann::json& metadata = nlohmann::json::object());
+void save_weights(const std::string& path, const Module& model, const Metadata& metadata = Metadata::object());
 // Reads the model section of a weights file or of a training checkpoint. strict (the default, as in
 // PyTorch): the names must match exactly; otherwise unmatched names are skipped and reported. Shapes must
 // always match. Nothing changes unless the whole file is valid.

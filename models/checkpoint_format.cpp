@@ -139,6 +139,26 @@ std::uint64_t decode_hex(const Json& j, const std::string& at) {
 
 }  // namespace
 
+std::string json_pointer_token(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string json_pointer(const std::string& at, const std::vector<std::string>& path) {
+  std::string out = at;
+  for (const std::string& token : path) out += "/" + json_pointer_token(token);
+  return out;
+}
+
 double to_json_number(float f) {
   char buffer[32];
   const char* end = std::to_chars(buffer, buffer + sizeof buffer, f).ptr;  // shortest that reads back as f
@@ -317,7 +337,7 @@ OptimizerState decode_optimizer(const Json& doc, const Optimizer& optimizer) {
     }
     s.state.emplace(entry.key(), std::move(ps));
   }
-  if (auto problem = optimizer.find_state_problem(s)) throw FieldError(at + problem->field, problem->message);
+  if (auto problem = optimizer.find_state_problem(s)) throw FieldError(json_pointer(at, problem->path), problem->message);
   return s;
 }
 
@@ -336,7 +356,7 @@ SchedulerState decode_scheduler(const Json& doc, const LRScheduler& scheduler) {
   for (std::size_t i = 0; i < base_lrs.size(); ++i) {
     s.base_lrs.push_back(expect_finite(base_lrs[i], child(at + "/base_lrs", i)));
   }
-  if (auto problem = scheduler.find_state_problem(s)) throw FieldError(at + problem->field, problem->message);
+  if (auto problem = scheduler.find_state_problem(s)) throw FieldError(json_pointer(at, problem->path), problem->message);
   return s;
 }
 

@@ -25,6 +25,7 @@
 
 #include "xgrad/core/generator.hpp"
 #include "xgrad/layers/module.hpp"
+#include "xgrad/models/metadata.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
 
@@ -40,6 +41,11 @@ struct FieldError : std::runtime_error {
   std::string field;
 };
 
+// A name as one JSON-pointer token: '~' becomes "~0" and '/' becomes "~1" (RFC 6901); dots stay.
+std::string json_pointer_token(const std::string& name);
+// A state's path ({"state", "fc.weight", "exp_avg"}) as a JSON pointer below `at` ("/optimizer").
+std::string json_pointer(const std::string& at, const std::vector<std::string>& path);
+
 // The JSON number written for a float32 value f: the double nearest f's shortest decimal form ("0.1",
 // not "0.10000000149011612") when that double rounds back to f, which is checked; else f's exact value.
 // Either way any reader that parses the number as a double and rounds it to float32 gets f's bits.
@@ -51,6 +57,10 @@ Json encode_model(const Module& model);                          // {"parameters
 Json encode_optimizer(const Optimizer& optimizer);
 Json encode_scheduler(const LRScheduler& scheduler);
 Json encode_generator(const Generator& generator);               // four "0x" + 16 hex digit strings
+// Metadata as JSON, maps in their order; a NaN or an infinity throws FieldError under "/metadata".
+Json encode_metadata(const Metadata& metadata);
+// Any JSON value as Metadata (an unsigned integer past INT64_MAX becomes a double).
+Metadata decode_metadata(const Json& j);
 
 // Decoding; each function checks all it reads and throws FieldError at the first problem.
 // `doc` must be an object with format kFormat, version kVersion, and no top-level field unknown to it.

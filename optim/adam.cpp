@@ -79,11 +79,12 @@ std::vector<std::string> Adam::state_buffers() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(Tensor& param, const Tensor& grad, const Group& group, ParamState& state) {
-  for (const std::string& name : state_buffers()) {
-    Tensor& b = state.buffers[name];
-    if (!b.defined()) b = zeros(param.shape());
-  }
+void Adam::update(const std::string& name, Tensor& param, const Tensor& grad, const Group& group) {
+  AdamParamState& state = state_[name];
+  ++state.step;
+  if (!state.exp_avg.defined()) state.exp_avg = zeros(param.shape());
+  if (!state.exp_avg_sq.defined()) state.exp_avg_sq = zeros(param.shape());
+  if (options_.amsgrad && !state.max_exp_avg_sq.defined()) state.max_exp_avg_sq = zeros(param.shape());
   const auto [beta1, beta2] = options_.betas;
   const double t = static_cast<double>(state.step);
   AdamCoefficients c{};
@@ -96,9 +97,32 @@ void Adam::update(Tensor& param, const Tensor& grad, const Group& group, ParamSt
   c.step_size = static_cast<float>(group.lr / (1.0 - std::pow(beta1, t)));
   c.bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2, t)));
   c.eps = static_cast<float>(options_.eps);
-  float* v_max = options_.amsgrad ? state.buffers["max_exp_avg_sq"].data() : nullptr;
-  adam_update(param.data(), state.buffers["exp_avg"].data(), state.buffers["exp_avg_sq"].data(), v_max,
-              grad.data(), param.numel(), c);
+  float* v_max = options_.amsgrad ? state.max_exp_avg_sq.data() : nullptr;
+  adam_update(param.data(), state.exp_avg.data(), state.exp_avg_sq.data(), v_max, grad.data(), param.numel(), c);
+}
+
+std::map<std::string, ParamState> Adam::named_state() const {
+  std::map<std::string, ParamState> out;
+  for (const auto& [name, s] : state_) {
+    ParamState& ps = out[name];
+    ps.step = s.step;
+    ps.buffers.emplace("exp_avg", s.exp_avg);
+    ps.buffers.emplace("exp_avg_sq", s.exp_avg_sq);
+    if (s.max_exp_avg_sq.defined()) ps.buffers.emplace("max_exp_avg_sq", s.max_exp_avg_sq);
+  }
+  return out;
+}
+
+void Adam::set_named_state(std::map<std::string, ParamState> state) {
+  std::map<std::string, AdamParamState> typed;
+  auto take = [](ParamState& ps, const char* buffer) {
+    auto it = ps.buffers.find(buffer);
+    return it == ps.buffers.end() ? Tensor() : it->second;
+  };
+  for (auto& [name, ps] : state) {
+    typed[name] = AdamParamState{ps.step, take(ps, "exp_avg"), take(ps, "exp_avg_sq"), take(ps, "max_exp_avg_sq")};
+  }
+  state_ = std::move(typed);
 }
 
 }  // namespace xgrad

@@ -24,6 +24,14 @@ struct AdamWOptions {
   bool amsgrad = false;
 };
 
+// What Adam and AdamW keep about one parameter once it has been stepped; each tensor has its shape.
+struct AdamParamState {
+  std::int64_t step = 0;  // t in the bias corrections
+  Tensor exp_avg;         // m
+  Tensor exp_avg_sq;      // v
+  Tensor max_exp_avg_sq;  // max of v so far; amsgrad only, else undefined
+};
+
 class Adam : public Optimizer {
  public:
   Adam(std::vector<NamedTensor> params, AdamOptions options);
@@ -31,15 +39,20 @@ class Adam : public Optimizer {
 
   std::vector<std::pair<std::string, double>> options() const override;
   std::vector<std::string> state_buffers() const override;
+  // Keyed by parameter name; only stepped parameters. Steps update the tensors in place.
+  const std::map<std::string, AdamParamState>& state() const { return state_; }
 
  protected:
   Adam(std::string type, std::vector<ParamGroup> groups, AdamOptions options, bool decoupled);
 
  private:
-  void update(Tensor& param, const Tensor& grad, const Group& group, ParamState& state) override;
+  void update(const std::string& name, Tensor& param, const Tensor& grad, const Group& group) override;
+  std::map<std::string, ParamState> named_state() const override;
+  void set_named_state(std::map<std::string, ParamState> state) override;
 
   AdamOptions options_;
   bool decoupled_;
+  std::map<std::string, AdamParamState> state_;  // ordered: iteration never depends on addresses
 };
 
 class AdamW : public Adam {

@@ -19,17 +19,9 @@ std::string names_str(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::string json_pointer_token(const std::string& name) {
+std::string path_str(const std::vector<std::string>& path) {
   std::string out;
-  for (char c : name) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
+  for (const std::string& part : path) out += "/" + part;
   return out;
 }
 
@@ -72,9 +64,7 @@ void Optimizer::step() {
       if (!grad.defined()) continue;
       XGRAD_CHECK(grad.shape() == param.shape(), type_, ": the gradient of '", name, "' has shape ",
                   shape_str(grad.shape()), ", the parameter ", shape_str(param.shape()));
-      ParamState& state = state_[name];
-      ++state.step;
-      update(param, grad, group, state);
+      update(name, param, grad, group);
     }
   }
 }
@@ -92,26 +82,26 @@ OptimizerState Optimizer::state_dict() const {
     for (const auto& [name, t] : group.params) g.params.push_back(name);
     s.param_groups.push_back(std::move(g));
   }
-  for (const auto& [name, ps] : state_) {
-    ParamState copy{ps.step, {}};
-    for (const auto& [buffer, t] : ps.buffers) copy.buffers.emplace(buffer, t.clone());
-    s.state.emplace(name, std::move(copy));
+  s.state = named_state();
+  for (auto& [name, ps] : s.state) {
+    for (auto& [buffer, t] : ps.buffers) t = t.clone();
   }
   return s;
 }
 
 std::optional<StateProblem> Optimizer::find_state_problem(const OptimizerState& s) const {
-  auto problem = [](std::string field, auto... parts) {
+  auto problem = [](std::vector<std::string> path, auto... parts) {
     std::ostringstream message;
     (message << ... << parts);
-    return std::optional<StateProblem>(StateProblem{std::move(field), message.str()});
+    return std::optional<StateProblem>(StateProblem{std::move(path), message.str()});
   };
   if (s.param_groups.size() != groups_.size()) {
-    return problem("/param_groups", "has ", s.param_groups.size(), " groups, ", type_, " has ", groups_.size());
+    return problem({"param_groups"}, "has ", s.param_groups.size(), " groups, ", type_, " has ", groups_.size());
   }
   std::map<std::string, const Tensor*> params;
   for (std::size_t i = 0; i < groups_.size(); ++i) {
-    const std::string at = "/param_groups/" + std::to_string(i);
+    const std::vector<std::string> at{"param_groups", std::to_string(i)};
+    auto in_group = [&](const char* field) { return std::vector<std::string>{at[0], at[1], field}; };
     std::vector<std::string> names;
     for (const auto& [name, t] : groups_[i].params) {
       names.push_back(name);
@@ -119,31 +109,31 @@ std::optional<StateProblem> Optimizer::find_state_problem(const OptimizerState& 
     }
     const OptimizerState::Group& g = s.param_groups[i];
     if (g.params != names) {
-      return problem(at + "/params", "lists ", names_str(g.params), ", ", type_, "'s group ", i, " has ",
+      return problem(in_group("params"), "lists ", names_str(g.params), ", ", type_, "'s group ", i, " has ",
                      names_str(names));
     }
-    if (!std::isfinite(g.lr) || g.lr < 0) return problem(at + "/lr", "must be finite and >= 0, got ", g.lr);
+    if (!std::isfinite(g.lr) || g.lr < 0) return problem(in_group("lr"), "must be finite and >= 0, got ", g.lr);
     if (!std::isfinite(g.weight_decay) || g.weight_decay < 0) {
-      return problem(at + "/weight_decay", "must be finite and >= 0, got ", g.weight_decay);
+      return problem(in_group("weight_decay"), "must be finite and >= 0, got ", g.weight_decay);
     }
   }
   const std::vector<std::string> expected = state_buffers();
   for (const auto& [name, ps] : s.state) {
-    const std::string at = "/state/" + json_pointer_token(name);
+    auto at = [&](auto... more) { return std::vector<std::string>{"state", name, std::string(more)...}; };
     auto param = params.find(name);
-    if (param == params.end()) return problem(at, "no parameter of ", type_, " is named '", name, "'");
-    if (ps.step < 1) return problem(at + "/step", "must be >= 1, got ", ps.step);
+    if (param == params.end()) return problem(at(), "no parameter of ", type_, " is named '", name, "'");
+    if (ps.step < 1) return problem(at("step"), "must be >= 1, got ", ps.step);
     for (const std::string& buffer : expected) {
-      if (!ps.buffers.count(buffer)) return problem(at + "/" + buffer, "is missing");
+      if (!ps.buffers.count(buffer)) return problem(at(buffer), "is missing");
     }
     for (const auto& [buffer, t] : ps.buffers) {
       if (std::find(expected.begin(), expected.end(), buffer) == expected.end()) {
-        return problem(at + "/" + json_pointer_token(buffer), "is not a buffer of ", type_, ", which keeps ",
+        return problem(at(buffer), "is not a buffer of ", type_, ", which keeps ",
                        names_str(expected));
       }
-      if (!t.defined()) return problem(at + "/" + buffer, "is undefined");
+      if (!t.defined()) return problem(at(buffer), "is undefined");
       if (t.shape() != param->second->shape()) {
-        return problem(at + "/" + buffer + "/shape", "is ", shape_str(t.shape()), ", the parameter's is ",
+        return problem(at(buffer, "shape"), "is ", shape_str(t.shape()), ", the parameter's is ",
                        shape_str(param->second->shape()));
       }
     }
@@ -152,7 +142,9 @@ std::optional<StateProblem> Optimizer::find_state_problem(const OptimizerState& 
 }
 
 void Optimizer::load_state_dict(const OptimizerState& s) {
-  if (auto p = find_state_problem(s)) detail::fail(type_, ": load_state_dict: field '", p->field, "' ", p->message);
+  if (auto p = find_state_problem(s)) {
+    detail::fail(type_, ": load_state_dict: field '", path_str(p->path), "' ", p->message);
+  }
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     groups_[i].lr = s.param_groups[i].lr;
     groups_[i].weight_decay = s.param_groups[i].weight_decay;
@@ -163,7 +155,7 @@ void Optimizer::load_state_dict(const OptimizerState& s) {
     for (const auto& [buffer, t] : ps.buffers) copy.buffers.emplace(buffer, t.clone());
     state.emplace(name, std::move(copy));
   }
-  state_ = std::move(state);
+  set_named_state(std::move(state));
 }
 
 }  // namespace xgrad

@@ -9,7 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "xgrad/layers/module.hpp"
+#include "xgrad/core/named_tensor.hpp"
+#include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 
@@ -20,7 +21,8 @@ struct ParamGroup {
   std::optional<double> weight_decay;
 };
 
-// What an optimizer keeps about one parameter between steps.
+// One parameter's state in the generic, named form that state_dict() exchanges and checkpoints save.
+// Each optimizer keeps its own typed struct (SGDParamState, AdamParamState) and converts.
 struct ParamState {
   std::int64_t step = 0;                  // updates applied to this parameter (Adam's t), >= 1 once stepped
   std::map<std::string, Tensor> buffers;  // "momentum_buffer", "exp_avg", ...: each of the parameter's shape
@@ -38,15 +40,14 @@ struct OptimizerState {
   std::map<std::string, ParamState> state;  // only parameters that have been stepped
 };
 
-// A problem found in a state before anything was changed: `field` is a JSON pointer into the state's
-// layout ("/state/fc.weight/exp_avg"), so the checkpoint can name the field in the file.
+// A problem found in a state before anything was changed, at `path` within the state's layout
+// ({"state", "fc.weight", "exp_avg"}); the checkpoint turns the path into a JSON pointer into its file.
 struct StateProblem {
-  std::string field;
+  std::vector<std::string> path;
   std::string message;
 };
-
-// A name as one JSON-pointer token: '~' becomes "~0" and '/' becomes "~1" (RFC 6901); dots stay.
-std::string json_pointer_token(const std::string& name);
+// The path as "/state/fc.weight/exp_avg", for messages.
+std::string path_str(const std::vector<std::string>& path);
 
 class Optimizer {
  public:
@@ -73,7 +74,7 @@ class Optimizer {
   // The buffers a parameter's state holds once it has been stepped, e.g. {"exp_avg", "exp_avg_sq"}.
   virtual std::vector<std::string> state_buffers() const = 0;
 
-  // A copy of the state: later steps do not change it.
+  // A copy of the state in its named form: later steps do not change it.
   OptimizerState state_dict() const;
   // The first mismatch between `s` and this optimizer (groups, names, buffers, shapes, steps), if any.
   std::optional<StateProblem> find_state_problem(const OptimizerState& s) const;
@@ -84,13 +85,16 @@ class Optimizer {
  protected:
   // `lr` and `weight_decay` are the defaults for groups that do not set their own.
   Optimizer(std::string type, std::vector<ParamGroup> groups, double lr, double weight_decay);
-  // Updates `param` in place from `grad`; state.step has already been incremented for this step.
-  virtual void update(Tensor& param, const Tensor& grad, const Group& group, ParamState& state) = 0;
+  // Updates the parameter `name` in place from `grad`, advancing the derived class's typed state for it.
+  virtual void update(const std::string& name, Tensor& param, const Tensor& grad, const Group& group) = 0;
+  // The typed state of every stepped parameter, converted to and from the named form. `set_named_state`
+  // gets a state find_state_problem accepted, with buffers already copied.
+  virtual std::map<std::string, ParamState> named_state() const = 0;
+  virtual void set_named_state(std::map<std::string, ParamState> state) = 0;
 
  private:
   std::string type_;
   std::vector<Group> groups_;
-  std::map<std::string, ParamState> state_;  // ordered: iteration never depends on addresses
 };
 
 // Checks a hyper-parameter of `op`: finite and within [low, high] (or [low, high) if !high_closed); high

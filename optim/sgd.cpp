@@ -54,11 +54,13 @@ std::vector<std::string> SGD::state_buffers() const {
   return {"momentum_buffer"};
 }
 
-void SGD::update(Tensor& param, const Tensor& grad, const Group& group, ParamState& state) {
+void SGD::update(const std::string& name, Tensor& param, const Tensor& grad, const Group& group) {
+  SGDParamState& state = state_[name];
+  ++state.step;
   float* buffer = nullptr;
   bool first = false;  // like PyTorch, the buffer starts as the first gradient, undamped
   if (options_.momentum != 0) {
-    Tensor& b = state.buffers["momentum_buffer"];
+    Tensor& b = state.momentum_buffer;
     first = !b.defined();
     if (first) b = empty(param.shape());
     buffer = b.data();
@@ -66,6 +68,26 @@ void SGD::update(Tensor& param, const Tensor& grad, const Group& group, ParamSta
   sgd_update(param.data(), buffer, grad.data(), param.numel(), static_cast<float>(group.lr),
              static_cast<float>(group.weight_decay), static_cast<float>(options_.momentum),
              static_cast<float>(1.0 - options_.dampening), first, options_.nesterov);
+}
+
+std::map<std::string, ParamState> SGD::named_state() const {
+  std::map<std::string, ParamState> out;
+  for (const auto& [name, s] : state_) {
+    ParamState& ps = out[name];
+    ps.step = s.step;
+    if (s.momentum_buffer.defined()) ps.buffers.emplace("momentum_buffer", s.momentum_buffer);
+  }
+  return out;
+}
+
+void SGD::set_named_state(std::map<std::string, ParamState> state) {
+  std::map<std::string, SGDParamState> typed;
+  for (auto& [name, ps] : state) {
+    SGDParamState& s = typed[name];
+    s.step = ps.step;
+    if (auto it = ps.buffers.find("momentum_buffer"); it != ps.buffers.end()) s.momentum_buffer = it->second;
+  }
+  state_ = std::move(typed);
 }
 
 }  // namespace xgrad

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # README's second command: install what is missing, then three stages, each of which can fail the run:
-#   1. the Release build (build/) and every test, through CTest; then examples/consumer, a user's project,
-#      built and run against it each way a user takes xgrad (scripts/consumer.sh); with MPI, the
-#      data-parallel tests under mpirun at 2 and 4 ranks and the fault tests (scripts/mpi_faults.sh);
+#   1. the Release build (build/) and every test, through CTest (labels unit, kernel, e2e); then the unit and
+#      kernel tests again with XGRAD_KERNELS=reference, so the portable kernels are tested on AVX-512
+#      machines too; then examples/consumer, a user's project, built and run against it each way a user
+#      takes xgrad (scripts/consumer.sh); with MPI, the data-parallel tests under mpirun at 2 and 4 ranks
+#      and the fault tests (scripts/mpi_faults.sh);
 #   2. the same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/):
 #      a sanitizer report ends its test with a failure;
 #   3. each libFuzzer harness (fuzz/) for XGRAD_FUZZ_SECONDS seconds (default 60), in the same build:
 #      a crash, hang, memory blow-up or sanitizer report fails it.
 # Every stage runs even if an earlier one failed; a summary closes the output, its last line
-# "N passed, N failed" counting tests of both builds and fuzzers. Exit status 0 only if nothing failed.
+# "N passed, N failed, N skipped" counting tests of every run and fuzzers; a test case that cannot run on
+# this CPU (no AVX-512) is counted as skipped, not passed. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -18,36 +21,48 @@ fuzz_seconds=${XGRAD_FUZZ_SECONDS:-60}
 started=$(date +%s)
 passed=0
 failed=0
+skipped=0
 summary=()
 
 elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
 
-# Runs CTest in build dir $1 (stage name $2) with the environment given after it; adds its counts.
+# Runs CTest in build dir $1 (stage name $2, log $dir/$3.log) with the CTest arguments and then the
+# environment given after "--"; adds its counts.
 run_ctest() {
-  local dir=$1 name=$2 t0
-  shift 2
+  local dir=$1 name=$2 log=$1/$3.log t0 args=()
+  shift 3
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
   t0=$(date +%s)
-  env "$@" ctest --test-dir "$dir" --output-on-failure -j1 2>&1 | tee "$dir/ctest.log"
+  env "$@" ctest --test-dir "$dir" --output-on-failure -j1 "${args[@]}" 2>&1 | tee "$log"
   # CTest closes with "100% tests passed, 0 tests failed out of 268".
-  local line total bad
-  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -1)
+  # Skipped cases count as passed there and are listed after it as "  12 - name (Skipped)".
+  local line total bad skip
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
   if [ -z "$line" ]; then
     failed=$((failed + 1))
-    summary+=("$name: CTest did not finish (see $dir/ctest.log)")
+    summary+=("$name: CTest did not finish (see $log)")
     return
   fi
   total=$(echo "$line" | grep -oE '[0-9]+$')
   bad=$(echo "$line" | grep -oE '[0-9]+ tests? failed' | grep -oE '^[0-9]+')
-  passed=$((passed + total - bad))
+  skip=$(grep -cE '^[[:space:]]*[0-9]+ - .* \(Skipped\)$' "$log")
+  passed=$((passed + total - bad - skip))
   failed=$((failed + bad))
-  summary+=("$name: $((total - bad)) passed, $bad failed ($(elapsed "$t0"))")
+  skipped=$((skipped + skip))
+  summary+=("$name: $((total - bad - skip)) passed, $bad failed, $skip skipped ($(elapsed "$t0"))")
 }
 
 # 1. Release. Tests run one at a time with 2 OpenMP threads: they check numbers, not speed.
 t0=$(date +%s)
 if cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs"; then
   summary+=("release build: $(elapsed "$t0")")
-  run_ctest build "release tests" OMP_NUM_THREADS=2
+  for label in unit kernel e2e; do
+    run_ctest build "release tests, $label" "ctest-$label" -L "^$label\$" -- OMP_NUM_THREADS=2
+  done
+  # 1a. The portable kernels on this machine too (on a CPU without AVX-512 they are what ran above).
+  run_ctest build "reference kernels (XGRAD_KERNELS=reference), unit + kernel" ctest-reference \
+    -L "^(unit|kernel)\$" -- OMP_NUM_THREADS=2 XGRAD_KERNELS=reference
   # 1b. A user's project (examples/consumer) built on this build every way a user can take xgrad.
   t0=$(date +%s)
   bash scripts/consumer.sh build | tee build/consumer.log
@@ -104,7 +119,7 @@ if cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=
       "-DCMAKE_CXX_FLAGS=-gline-tables-only -ffp-contract=off" -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON &&
    cmake --build build-sanitize -j"$jobs" --target xgrad_tests fuzz_idx fuzz_cifar10 fuzz_checkpoint; then
   summary+=("sanitizer build (clang, ASan + UBSan): $(elapsed "$t0")")
-  run_ctest build-sanitize "sanitizer tests (ASan + UBSan)" OMP_NUM_THREADS=2 \
+  run_ctest build-sanitize "sanitizer tests (ASan + UBSan)" ctest -- OMP_NUM_THREADS=2 \
     ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   t0=$(date +%s)
@@ -125,5 +140,5 @@ fi
 echo
 echo "== scripts/test.sh summary ($(elapsed "$started") in all) =="
 printf '%s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -10,8 +10,8 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
-using xgrad::testing::GradcheckOptions;
+using xgrad::gradcheck;
+using xgrad::GradcheckOptions;
 
 namespace {
 

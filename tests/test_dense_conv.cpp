@@ -11,7 +11,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 
 namespace {
 

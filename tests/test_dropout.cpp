@@ -8,7 +8,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 
 TEST_CASE("dropout: the mask is drawn in element order from the generator", "[dropout]") {
   Generator data_gen(1);

@@ -5,7 +5,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::random_param;
 
 TEST_CASE("add broadcasts like NumPy", "[elementwise]") {

@@ -14,7 +14,7 @@ using namespace xgrad;
 using xgrad::testing::check_close;
 using xgrad::testing::check_gradients;
 using xgrad::testing::check_same;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::randomize;
 
 namespace {

@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "skip.hpp"
 #include "xgrad/core/kernels/batch_norm.hpp"
 #include "xgrad/core/kernels/conv2d.hpp"
 #include "xgrad/core/kernels/cpu_features.hpp"
@@ -66,8 +67,7 @@ void check_conv_close(const std::vector<float>& fast, const std::vector<float>& 
 
 TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "[kernels][perf_paths]") {
   if (!kernels::cpu_has_avx512()) {
-    WARN("no AVX-512 on this CPU: the fast convolution is never taken");
-    return;
+    XGRAD_SKIP("no AVX-512 on this CPU: the fast convolution is never taken");
   }
   FastPaths on(true);
   // (N, C, H, W, O, kernel, padding): one input channel, widths 5, 16, 28 and 37 (one, two and three
@@ -133,8 +133,7 @@ TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "
 
 TEST_CASE("fast conv2d is bit-identical across reruns and the op takes it", "[kernels][perf_paths]") {
   if (!kernels::cpu_has_avx512()) {
-    WARN("no AVX-512 on this CPU: the fast convolution is never taken");
-    return;
+    XGRAD_SKIP("no AVX-512 on this CPU: the fast convolution is never taken");
   }
   FastPaths on(true);
   auto run = [] {
@@ -166,8 +165,7 @@ TEST_CASE("fast conv2d is bit-identical across reruns and the op takes it", "[ke
 
 TEST_CASE("fast 2x2 max pooling matches the reference bit for bit, NaN and ties included", "[kernels][perf_paths]") {
   if (!kernels::cpu_has_avx512()) {
-    WARN("no AVX-512 on this CPU: the fast pooling is never taken");
-    return;
+    XGRAD_SKIP("no AVX-512 on this CPU: the fast pooling is never taken");
   }
   FastPaths on(true);
   // Heights and widths odd and even, one and several 16-output chunks per row.
@@ -198,8 +196,7 @@ TEST_CASE("fast 2x2 max pooling matches the reference bit for bit, NaN and ties 
 
 TEST_CASE("fast batch norm agrees with the reference loops", "[kernels][perf_paths]") {
   if (!kernels::cpu_has_avx512()) {
-    WARN("no AVX-512 on this CPU: the fast batch norm is never taken");
-    return;
+    XGRAD_SKIP("no AVX-512 on this CPU: the fast batch norm is never taken");
   }
   FastPaths on(true);
   // Planes (HW > 1, not a multiple of 8) and rows (HW = 1, C not a multiple of 8); with and without affine.

@@ -10,7 +10,7 @@
 
 using namespace xgrad;
 using xgrad::testing::check_same;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::randomize;
 
 TEST_CASE("LayerNorm normalizes the trailing axes like the double formula", "[layer_norm]") {

@@ -15,7 +15,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 
 TEST_CASE("activation layers apply their op (hand-computed values)", "[layers][activations]") {
   Tensor x{-1.0f, 0.0f, 2.0f};

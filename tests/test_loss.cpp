@@ -8,7 +8,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::random_param;
 
 namespace {

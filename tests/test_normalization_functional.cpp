@@ -9,7 +9,7 @@
 
 using namespace xgrad;
 using xgrad::testing::check_gradients;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::random_param;
 
 namespace {

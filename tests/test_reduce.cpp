@@ -8,7 +8,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 
 namespace {
 
@@ -31,7 +31,7 @@ Tensor shuffled(const Shape& shape, std::uint64_t seed) {
 // differences have no truncation error; what remains is float32 rounding of the forward, about 1e-7
 // relative on outputs of size O(1), times |L| ~ 10, over 2h = 2e-2: ~1e-4 at worst. Tighter than the
 // default (rtol 1e-2) so that a gradient off by a factor like n / (n - 1) or 1.01 cannot pass.
-const xgrad::testing::GradcheckOptions tight{1e-2, 2e-4, 1e-3};
+const xgrad::GradcheckOptions tight{1e-2, 2e-4, 1e-3};
 
 void check_grad(const Fn& f, const Tensor& x) {
   auto r = gradcheck(f, {x}, tight);

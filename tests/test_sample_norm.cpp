@@ -9,7 +9,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 
 TEST_CASE("ZScoreNorm: (x - mean) / sqrt(var + eps) per sample (hand-computed)", "[sample_norm]") {
   ZScoreNorm norm;  // eps 1e-5

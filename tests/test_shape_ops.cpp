@@ -5,7 +5,7 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using xgrad::testing::gradcheck;
+using xgrad::gradcheck;
 using xgrad::testing::random_param;
 
 namespace {
@@ -19,7 +19,7 @@ Tensor iota234() { return from_vector(arange(24.0f).to_vector(), {2, 3, 4}); }
 // These ops only move values (products of two at most): central differences have no truncation error,
 // only float32 rounding of the forward, ~1e-7 relative times |L| ~ 10 over 2h = 2e-2, so ~1e-4 at worst.
 // Tighter than the default so that a gradient scaled by 1.01 or sent to a neighbour cannot pass.
-const xgrad::testing::GradcheckOptions tight{1e-2, 2e-4, 1e-3};
+const xgrad::GradcheckOptions tight{1e-2, 2e-4, 1e-3};
 
 void check_grad(const Fn& f, const std::vector<Tensor>& inputs) {
   auto r = gradcheck(f, inputs, tight);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xgrad/core/error.hpp"
+#include "examples/common/metadata_json.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/training.hpp"
 #include "xgrad/models/atomic_file.hpp"
@@ -160,7 +161,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     TrainingState state = load_checkpoint(c.resume, model, optimizer.get(), scheduler.get(),
                                           {&train.shuffle_generator(), &train.transform_generator()});
     first_epoch = static_cast<int>(state.epoch) + 1;
-    if (state.metadata.contains("report_epochs")) report["epochs"] = state.metadata["report_epochs"];
+    if (state.metadata.contains("report_epochs")) report["epochs"] = to_json(state.metadata.at("report_epochs"));
     std::fprintf(stderr, "resumed from %s after epoch %d\n", c.resume.c_str(), first_epoch - 1);
   }
 
@@ -169,7 +170,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     TrainingState state;
     state.epoch = epoch;
     state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
-    state.metadata = {{"architecture", architecture}, {"report_epochs", report["epochs"]}};
+    state.metadata = {{"architecture", architecture}, {"report_epochs", to_metadata(report["epochs"])}};
     save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
                     {&train.shuffle_generator(), &train.transform_generator()}, state);
   };

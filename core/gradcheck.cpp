@@ -1,12 +1,12 @@
 // The gradient checker: see gradcheck.hpp.
-#include "gradcheck.hpp"
+#include "xgrad/core/gradcheck.hpp"
 
 #include <cmath>
 #include <sstream>
 
 #include "xgrad/core/autograd.hpp"
 
-namespace xgrad::testing {
+namespace xgrad {
 namespace {
 
 double weighted_sum(const Tensor& y, const Tensor& u) {
@@ -59,4 +59,4 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
   return result;
 }
 
-}  // namespace xgrad::testing
+}  // namespace xgrad
