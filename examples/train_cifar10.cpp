@@ -9,6 +9,8 @@
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
+#include "examples/common/run_record.hpp"
+#include "examples/common/trainer_data.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
@@ -31,21 +33,28 @@ int main(int argc, char** argv) {
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
-    Dataset train_set = load_cifar10(config.data, true);
+    Dataset train_set = load_cifar10(config.data, true, config.limit);  // --limit: only those images are read
     Dataset test_set = load_cifar10(config.data, false);
-    if (config.limit > 0 && config.limit < train_set.size()) train_set = train_set.subset(0, config.limit);
+    examples::check_samples(train_set, {3, 32, 32}, config.data + "/data_batch_*.bin");
+    examples::check_samples(test_set, {3, 32, 32}, config.data + "/test_batch.bin");
     // The usual CIFAR-10 constants: mean and standard deviation of the training pixels, per channel (R, G, B).
     Normalize normalize({0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f});
     // Crop and flip act on pixels in [0, 1], so the zero padding is black, as in torchvision's pipeline.
     Transform augment = compose({RandomCrop(32, 4), RandomHorizontalFlip(), normalize});
 
-    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, augment);
+    DataLoader train(train_set,
+                     examples::training_loader_options(train_set.size(), config.batch_size, config.seed,
+                                                       !config.no_bn),
+                     augment);
     DataLoader test(test_set, {.batch_size = 250}, normalize);
     auto model = cifar_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
     std::fprintf(stderr, "train_cifar10: %zu training and %zu test images from %s, %s\n", train_set.size(),
                  test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
     return examples::run_classifier(config, config.no_bn ? "cifar_cnn(none)" : "cifar_cnn(batch)", *model, train,
                                     test);
+  } catch (const examples::UsageError& e) {
+    std::fprintf(stderr, "train_cifar10: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_cifar10: %s\n", e.what());
     return 1;

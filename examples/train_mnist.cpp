@@ -7,6 +7,8 @@
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
+#include "examples/common/run_record.hpp"
+#include "examples/common/trainer_data.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
@@ -24,20 +26,27 @@ int main(int argc, char** argv) {
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
-    Dataset train_set = load_mnist(config.data, true);
+    Dataset train_set = load_mnist(config.data, true, config.limit);  // --limit: only those images are read
     Dataset test_set = load_mnist(config.data, false);
-    if (config.limit > 0 && config.limit < train_set.size()) train_set = train_set.subset(0, config.limit);
+    examples::check_samples(train_set, {1, 28, 28}, config.data + "/train-images-idx3-ubyte");
+    examples::check_samples(test_set, {1, 28, 28}, config.data + "/t10k-images-idx3-ubyte");
     // The usual per-data-set constants (mean, std of the training pixels).
     const bool fashion = config.dataset == "fashion";
     Normalize normalize({fashion ? 0.2860f : 0.1307f}, {fashion ? 0.3530f : 0.3081f});
 
-    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, normalize);
+    DataLoader train(train_set,
+                     examples::training_loader_options(train_set.size(), config.batch_size, config.seed,
+                                                       !config.no_bn),
+                     normalize);
     DataLoader test(test_set, {.batch_size = 250}, normalize);  // small batches: less memory, as fast
     auto model = mnist_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
     std::fprintf(stderr, "train_mnist: %zu training and %zu test images from %s, %s\n", train_set.size(),
                  test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
     return examples::run_classifier(config, config.no_bn ? "mnist_cnn(none)" : "mnist_cnn(batch)", *model, train,
                                     test);
+  } catch (const examples::UsageError& e) {
+    std::fprintf(stderr, "train_mnist: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "train_mnist: %s\n", e.what());
     return 1;
