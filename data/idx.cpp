@@ -61,7 +61,7 @@ Tensor read_idx_images(const std::string& path) {
   Tensor images;
   try {
     images = empty(shape);
-  } catch (const std::bad_alloc&) {
+  } catch (const std::exception&) {  // the allocation's own error names the shape, not the file
     file.fail("not enough memory for ", numel(shape) * sizeof(float), " bytes of images");
   }
   // Read in chunks no larger than the payload: a header may claim 0 images of 2^25 x 2^25 pixels, and a
