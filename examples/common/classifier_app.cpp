@@ -182,20 +182,43 @@ std::size_t steps_in_epoch(const TrainingState& state) {
   return it != state.metadata.end() && it->is_number_unsigned() ? it->get<std::size_t>() : 0;
 }
 
-void write_report(const ClassifierConfig& c, nlohmann::json& report) {
+// Rank 0 alone writes the report.
+void write_report(const ClassifierConfig& c, nlohmann::json& report, const DataParallelHooks& dp) {
   report["peak_rss_mb"] = peak_rss_mb();
-  if (!c.report.empty()) write_file_atomically(c.report, report.dump(2) + "\n");
+  if (!c.report.empty() && dp.is_root()) write_file_atomically(c.report, report.dump(2) + "\n");
+}
+
+// The epoch's training figures over every rank: losses and accuracies weighted by the ranks' samples,
+// images per second as all images over the slowest rank's time.
+void reduce_over_ranks(EpochResult& r, const DataParallelHooks& dp) {
+  const double n = double(r.samples);
+  double sums[3] = {r.train_loss * n, r.train_accuracy * n, n};
+  dp.allreduce(sums, 3, false);
+  double seconds = r.seconds;
+  dp.allreduce(&seconds, 1, true);
+  r.train_loss = sums[2] > 0 ? sums[0] / sums[2] : 0.0;
+  r.train_accuracy = sums[2] > 0 ? sums[1] / sums[2] : 0.0;
+  r.samples = static_cast<std::size_t>(sums[2]);
+  r.seconds = seconds;
+  r.images_per_second = seconds > 0 ? sums[2] / seconds : 0.0;
 }
 
 }  // namespace
 
 int run_classifier(const ClassifierConfig& c, const std::string& architecture, Module& model, DataLoader& train,
-                   DataLoader& test) {
+                   DataLoader& test, const DataParallelHooks& dp) {
+  XGRAD_CHECK(dp.ranks == 1 || c.on_nan == "stop", "--on-nan rollback works on one process only (under mpirun a "
+              "NaN on any rank stops every rank)");
   omp_set_num_threads(c.threads);
-  install_stop_handlers();
+  // Under mpirun a signal would reach the ranks at different steps: mpirun's own handling ends the job.
+  if (dp.ranks == 1) install_stop_handlers();
   auto optimizer = make_optimizer(c, model);
   auto scheduler = make_scheduler(c, *optimizer, train.size());
   nlohmann::json report = {{"config", config_json(c, architecture)}, {"epochs", nlohmann::json::array()}};
+  if (dp.ranks > 1) {
+    report["config"]["ranks"] = dp.ranks;
+    report["config"]["sync_bn"] = dp.sync_bn;
+  }
 
   const nlohmann::json dataset = dataset_record(c.dataset, train.dataset(), test.dataset());
   double lr = c.lr;  // divided by 10 at each rollback
@@ -230,6 +253,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     return true;
   };
   auto save = [&](const Position& at) {
+    if (!dp.is_root()) return;
     TrainingState state;
     state.epoch = at.completed;
     state.step = static_cast<std::int64_t>(at.completed) * static_cast<std::int64_t>(train.size()) +
@@ -258,7 +282,8 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     Position position = epoch_start(epoch - 1, train);
     EpochResult r;
     try {
-      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label, remember_start_loss, skip);
+      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label, remember_start_loss,
+                      dp.average_gradients, skip);
       skip = 0;
     } catch (const NonFiniteError& e) {
       if (!rollback) throw;
@@ -294,13 +319,14 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
       position.steps = r.steps;
       if (!c.checkpoint.empty()) save(position);
       report["stopped"] = {{"signal", signal_name(r.stop_signal)}, {"epoch", epoch}, {"step", r.steps}};
-      write_report(c, report);
+      write_report(c, report, dp);
       std::fprintf(stderr, "%s: stopped at step %zu of %zu in epoch %d%s%s\n", signal_name(r.stop_signal),
                    r.steps, train.size(), epoch, c.checkpoint.empty() ? "" : "; checkpoint saved to ",
                    c.checkpoint.c_str());
       return 128 + r.stop_signal;
     }
-    r.test_accuracy = evaluate(model, test);
+    if (dp.ranks > 1) reduce_over_ranks(r, dp);
+    if (dp.is_root()) r.test_accuracy = evaluate(model, test);  // the same weights everywhere
     std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
                  epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
     report["epochs"].push_back(epoch_json(r));
@@ -318,7 +344,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     }
     if (const int sig = stop_requested(); sig != 0 && epoch < c.epochs) {
       report["stopped"] = {{"signal", signal_name(sig)}, {"epoch", epoch}, {"step", r.steps}};
-      write_report(c, report);
+      write_report(c, report, dp);
       std::fprintf(stderr, "%s: stopped after epoch %d\n", signal_name(sig), epoch);
       return 128 + sig;
     }
@@ -330,7 +356,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
                 100 * last["test_accuracy"].get<double>(), c.epochs, last["images_per_second"].get<double>(),
                 report["peak_rss_mb"].get<double>());
   }
-  write_report(c, report);
+  write_report(c, report, dp);
   return 0;
 }
 

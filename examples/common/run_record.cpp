@@ -1,6 +1,7 @@
 // Run records in checkpoints and the resume check: see run_record.hpp.
 #include "examples/common/run_record.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <vector>
 
@@ -24,6 +25,16 @@ const char* flag_of(const std::string& key) {
   if (key == "optimizer") return "--optimizer";
   if (key == "batch_size") return "--batch-size";
   return "--epochs";
+}
+
+// A setting as the user writes it on the command line: "0.05", "1", "onecycle" (not "1.0" or "\"onecycle\"").
+std::string shown(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_float()) {
+    char buffer[32];
+    return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, value.get<double>()).ptr);
+  }
+  return value.dump();
 }
 
 [[noreturn]] void bad_field(const std::string& path, const std::string& field, const std::string& what) {
@@ -92,17 +103,20 @@ void check_resume(const std::string& path, const nlohmann::json& metadata, const
   }
   if (auto it = metadata.find("settings"); it != metadata.end()) {
     if (!it->is_object()) bad_field(path, "settings", "must be an object");
-    for (const auto& [key, value] : settings.items()) {
+    // The schedule first: whether "epochs" is recorded depends on it.
+    for (const char* name : {"schedule", "optimizer", "lr", "weight_decay", "batch_size", "epochs"}) {
+      const std::string key = name;
+      if (!settings.contains(key)) continue;
+      const auto& value = settings[key];
       if (!it->contains(key)) bad_field(path, "settings/" + key, "is missing");
       const auto& saved = (*it)[key];
       if (saved.type() != value.type() && !(saved.is_number() && value.is_number())) {
         bad_field(path, "settings/" + key, std::string("must be a ") + value.type_name());
       }
       if (saved != value) {
-        const std::string shown = saved.is_string() ? saved.get<std::string>() : saved.dump();
-        throw UsageError(std::string(flag_of(key)) + " is " + (value.is_string() ? value.get<std::string>() : value.dump()) +
-                         " but the checkpoint '" + path + "' was trained with " + flag_of(key) + " " + shown +
-                         ": resume with " + flag_of(key) + " " + shown + " (or start a new run)");
+        const std::string flag = flag_of(key), was = shown(saved);
+        throw UsageError(flag + " is " + shown(value) + " but the checkpoint '" + path + "' was trained with " + flag +
+                         " " + was + ": resume with " + flag + " " + was + " (or start a new run)");
       }
     }
   }

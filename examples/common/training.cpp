@@ -76,7 +76,7 @@ std::vector<NamedTensor> gradients(const std::vector<NamedTensor>& parameters) {
 
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
                         int epoch, const std::string& label, const StepCallback& on_step,
-                        std::size_t skip_steps) {
+                        const GradientHook& after_backward, std::size_t skip_steps) {
   model.train();
   const std::vector<NamedTensor> parameters = model.named_parameters();
   ProgressLine progress(label, loader.size());
@@ -98,6 +98,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
                            " (lower the learning rate?)");
     }
     loss.backward();
+    if (after_backward) after_backward(batch.labels.size());
     // A finite loss can still give an infinite gradient (an overflow in backward); one step with it would
     // write NaN into every weight it reaches.
     if (const std::string bad = first_non_finite(gradients(parameters), "the gradient of"); !bad.empty()) {
@@ -131,6 +132,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
   result.steps = step;
   result.stop_signal = stop_signal;
   result.seconds = progress.finish();
+  result.samples = seen;
   result.train_loss = seen ? loss_sum / double(seen) : 0.0;
   result.train_accuracy = seen ? double(correct) / double(seen) : 0.0;
   result.images_per_second = result.seconds > 0 ? double(seen) / result.seconds : 0.0;
