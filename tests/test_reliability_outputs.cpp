@@ -17,7 +17,7 @@ using namespace example_runner;
 
 namespace {
 
-const std::string kTiny = " --epochs 1 --limit 64 --batch-size 32 --seed 3";
+const std::string kTiny = " --epochs 1 --limit 64 --batch-size 32 --seed 3 --schedule none";
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
@@ -80,7 +80,7 @@ TEST_CASE("trainer outputs: what is not a regular file, an input, or free is ref
   CHECK(!fs::exists(dir / "missing"));
 }
 
-TEST_CASE("trainer outputs: --overwrite replaces a checkpoint; symlinks are written through",
+TEST_CASE("trainer outputs: --overwrite replaces a checkpoint, and symlinks are written through",
           "[reliability][outputs]") {
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 64, 16);

@@ -12,7 +12,7 @@ using namespace example_runner;
 
 namespace {
 
-const std::string kTiny = " --epochs 2 --limit 64 --batch-size 32 --seed 3";
+const std::string kTiny = " --limit 64 --batch-size 32 --seed 3";
 
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
@@ -23,7 +23,8 @@ TEST_CASE("resume: other data, conflicting flags and bad metadata are refused, t
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 64, 16);
   const std::string ckpt = dir / "run.ckpt";
-  Run r = run(dir, "train_mnist", "--data " + quoted(data) + kTiny + " --epochs 1 --checkpoint " + quoted(ckpt));
+  Run r = run(dir, "train_mnist",
+              "--data " + quoted(data) + kTiny + " --schedule none --epochs 1 --checkpoint " + quoted(ckpt));
   INFO(r.err);
   REQUIRE(r.status == 0);
   const json saved = read_json(ckpt);
@@ -40,17 +41,18 @@ TEST_CASE("resume: other data, conflicting flags and bad metadata are refused, t
     std::string args, message;
     int status;
   };
-  const std::string resume = " --resume " + quoted(ckpt) + " --checkpoint " + quoted(ckpt);
+  const std::string resume = " --epochs 2 --resume " + quoted(ckpt) + " --checkpoint " + quoted(ckpt);
+  const std::string same = kTiny + " --schedule none";
   const Case cases[] = {
-      {"--data " + quoted(other) + kTiny + resume, "field '/metadata/dataset/train_labels_crc32c'", 1},
-      {"--data " + quoted(data) + kTiny + " --dataset fashion" + resume, "field '/metadata/dataset/name'", 1},
-      {"--data " + quoted(data) + kTiny + " --lr 0.1" + resume,
+      {"--data " + quoted(other) + same + resume, "field '/metadata/dataset/train_labels_crc32c'", 1},
+      {"--data " + quoted(data) + same + " --dataset fashion" + resume, "field '/metadata/dataset/name'", 1},
+      {"--data " + quoted(data) + same + " --lr 0.1" + resume,
        "--lr is 0.1 but the checkpoint '" + ckpt + "' was trained with --lr 0.05: resume with --lr 0.05", 2},
-      {"--data " + quoted(data) + kTiny + " --weight-decay 0.001" + resume, "--weight-decay is 0.001 but", 2},
+      {"--data " + quoted(data) + same + " --weight-decay 0.001" + resume, "--weight-decay is 0.001 but", 2},
       {"--data " + quoted(data) + kTiny + " --schedule cosine" + resume,
-       "--schedule is cosine but the checkpoint '" + ckpt + "' was trained with --schedule onecycle", 2},
-      {"--data " + quoted(data) + kTiny + " --epochs 3" + resume, "--epochs is 3 but", 2},
-      {"--data " + quoted(data) + kTiny + " --no-bn" + resume, "field '/metadata/architecture'", 1},
+       "--schedule is cosine but the checkpoint '" + ckpt + "' was trained with --schedule none", 2},
+      {"--data " + quoted(data) + same + " --optimizer adam" + resume, "--optimizer is adam but", 2},
+      {"--data " + quoted(data) + same + " --no-bn" + resume, "field '/metadata/architecture'", 1},
   };
   for (const Case& c : cases) {
     INFO(c.args);
@@ -62,7 +64,7 @@ TEST_CASE("resume: other data, conflicting flags and bad metadata are refused, t
     CHECK(read_text(ckpt) == before);
   }
   // The same flags resume.
-  r = run(dir, "train_mnist", "--data " + quoted(data) + kTiny + resume);
+  r = run(dir, "train_mnist", "--data " + quoted(data) + same + resume);
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(read_json(ckpt)["epoch"] == 2);
