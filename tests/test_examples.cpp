@@ -117,7 +117,7 @@ TEST_CASE("the trainers: the same seed and thread count give the same run, bit f
     auto train = [&](const std::string& name, int seed) {
       const Run r = run(dir, program,
                         data_flags + " --batch-size 32 --threads 2 --seed " + std::to_string(seed) + " --report '" +
-                            (dir / name) + ".json' --checkpoint '" + (dir / name) + ".ckpt'");
+                            (dir / name) + ".json' --overwrite --checkpoint '" + (dir / name) + ".ckpt'");
       INFO(r.err);
       REQUIRE(r.status == 0);
     };
