@@ -2,15 +2,24 @@
 #include "xgrad/core/shape.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <sstream>
 
 #include "xgrad/core/error.hpp"
 
 namespace xgrad {
 
+// The product is checked: (2^32, 2^32, 2) would wrap to 0 and make an "empty" tensor that later accesses
+// read past. An empty axis anywhere gives 0 whatever the others are, as in NumPy.
 std::size_t numel(const Shape& shape) {
   std::size_t n = 1;
-  for (std::size_t s : shape) n *= s;
+  bool overflow = false;
+  for (std::size_t s : shape) {
+    if (s == 0) return 0;
+    overflow = overflow || n > SIZE_MAX / s;
+    n *= s;
+  }
+  XGRAD_CHECK(!overflow, "numel: the shape ", shape_str(shape), " has more elements than memory can address");
   return n;
 }
 

@@ -1,6 +1,9 @@
 // Tensor: storage, factories, element access and printing. Autograd entry points are in autograd.cpp.
 #include "xgrad/core/tensor.hpp"
 
+#include <cstdint>
+#include <new>
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -12,10 +15,20 @@
 namespace xgrad {
 namespace {
 
+// Out of memory becomes an xgrad::Error naming the shape and the bytes asked for (a bare std::bad_alloc
+// says neither); numel() has already refused a shape whose count overflows.
 std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
+  const std::size_t n = numel(shape);
+  XGRAD_CHECK(n <= SIZE_MAX / sizeof(float), "Tensor: a tensor of shape ", shape_str(shape),
+              " needs more bytes than memory can address");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = std::make_shared<Storage>(numel(shape));
+  try {
+    impl->storage = std::make_shared<Storage>(n);
+  } catch (const std::exception&) {  // std::bad_alloc, or std::length_error from the vector
+    detail::fail("Tensor: out of memory allocating ", n * sizeof(float), " bytes for a tensor of shape ",
+                 shape_str(shape));
+  }
   return impl;
 }
 

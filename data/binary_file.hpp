@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "xgrad/core/error.hpp"
 
@@ -19,6 +22,24 @@ class BinaryFile {
   BinaryFile(std::string path, const char* op);
 
   std::uint64_t size() const { return size_; }
+  // The file starts with gzip's magic bytes (1f 8b).
+  bool gzip() const { return gzip_; }
+  // Throws "is gzip-compressed: decompress it first (gunzip)" when gzip() is true.
+  void refuse_gzip() const {
+    if (gzip_) fail("is gzip-compressed: decompress it first (gunzip)");
+  }
+  // A buffer of `count` T for this file's contents: out of memory becomes an error naming the file and the
+  // size asked for, not a bare std::bad_alloc.
+  template <class T>
+  std::vector<T> buffer(std::uint64_t count) const {
+    try {
+      return std::vector<T>(count);
+    } catch (const std::bad_alloc&) {
+      fail("not enough memory for ", count * sizeof(T), " bytes to read it into");
+    } catch (const std::length_error&) {
+      fail("not enough memory for ", count, " values to read it into");
+    }
+  }
   const std::string& path() const { return path_; }
 
   // Reads exactly `bytes` bytes or throws naming the offset where the file ended.
@@ -39,6 +60,7 @@ class BinaryFile {
   std::unique_ptr<std::FILE, Closer> file_;
   std::uint64_t size_ = 0;
   std::uint64_t offset_ = 0;
+  bool gzip_ = false;
 };
 
 // The 4 bytes at p as a big-endian unsigned integer (IDX headers are big-endian).

@@ -18,12 +18,13 @@ constexpr int kClasses = 10;
 
 }  // namespace
 
-Dataset read_cifar10(const std::vector<std::string>& paths) {
+Dataset read_cifar10(const std::vector<std::string>& paths, std::size_t limit) {
   XGRAD_CHECK(!paths.empty(), "read_cifar10: no files given");
   std::vector<BinaryFile> files;
   std::uint64_t total = 0;
   for (const auto& path : paths) {
     BinaryFile& file = files.emplace_back(path, "read_cifar10");
+    file.refuse_gzip();
     if (file.size() == 0 || file.size() % kRecord != 0)
       file.fail("size ", file.size(), " is not a positive multiple of the ", kRecord,
                 "-byte record (1 label byte + 3x32x32 pixels): expected ",
@@ -31,12 +32,14 @@ Dataset read_cifar10(const std::vector<std::string>& paths) {
     total += file.size() / kRecord;
   }
 
-  std::vector<std::uint8_t> images(total * kPixels);  // kept as bytes: the loader converts per batch
+  if (limit > 0 && limit < total) total = limit;  // only the first `limit` records are read
+  // Kept as bytes: the loader converts per batch.
+  std::vector<std::uint8_t> images = files.front().buffer<std::uint8_t>(total * kPixels);
   Labels labels(total);
   std::vector<unsigned char> record(kRecord);
   std::uint64_t i = 0;
   for (auto& file : files) {
-    const std::uint64_t n = file.size() / kRecord;
+    const std::uint64_t n = std::min(file.size() / kRecord, total - i);
     for (std::uint64_t r = 0; r < n; ++r, ++i) {
       file.read(record.data(), kRecord);
       if (record[0] >= kClasses)
@@ -48,13 +51,15 @@ Dataset read_cifar10(const std::vector<std::string>& paths) {
   return Dataset({total, 3, 32, 32}, std::move(images), std::move(labels));
 }
 
-Dataset read_cifar10(const std::string& path) { return read_cifar10(std::vector<std::string>{path}); }
+Dataset read_cifar10(const std::string& path, std::size_t limit) {
+  return read_cifar10(std::vector<std::string>{path}, limit);
+}
 
-Dataset load_cifar10(const std::string& dir, bool train) {
-  if (!train) return read_cifar10(dir + "/test_batch.bin");
+Dataset load_cifar10(const std::string& dir, bool train, std::size_t limit) {
+  if (!train) return read_cifar10(dir + "/test_batch.bin", limit);
   std::vector<std::string> paths;
   for (int b = 1; b <= 5; ++b) paths.push_back(dir + "/data_batch_" + std::to_string(b) + ".bin");
-  return read_cifar10(paths);
+  return read_cifar10(paths, limit);
 }
 
 }  // namespace xgrad

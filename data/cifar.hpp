@@ -11,12 +11,14 @@
 namespace xgrad {
 
 // One batch file (data_batch_1.bin ... test_batch.bin): any whole number of records, at least one.
-Dataset read_cifar10(const std::string& path);
+// limit > 0: only the first `limit` records are read (every file is still size-checked). A gzip-compressed
+// file is named as such.
+Dataset read_cifar10(const std::string& path, std::size_t limit = 0);
 
 // Several batch files concatenated in order, read straight into one tensor.
-Dataset read_cifar10(const std::vector<std::string>& paths);
+Dataset read_cifar10(const std::vector<std::string>& paths, std::size_t limit = 0);
 
 // dir/data_batch_1.bin ... data_batch_5.bin (train, 50,000 images) or dir/test_batch.bin (10,000).
-Dataset load_cifar10(const std::string& dir, bool train = true);
+Dataset load_cifar10(const std::string& dir, bool train = true, std::size_t limit = 0);
 
 }  // namespace xgrad

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <vector>
 
 #include "xgrad/data/binary_file.hpp"
@@ -56,7 +57,13 @@ Shape open_idx_images(BinaryFile& file) {
 
 Tensor read_idx_images(const std::string& path) {
   BinaryFile file(path, "read_idx_images");
-  Tensor images = empty(open_idx_images(file));
+  const Shape shape = open_idx_images(file);
+  Tensor images;
+  try {
+    images = empty(shape);
+  } catch (const std::exception&) {  // the allocation's own error names the shape, not the file
+    file.fail("not enough memory for ", numel(shape) * sizeof(float), " bytes of images");
+  }
   // Read in chunks no larger than the payload: a header may claim 0 images of 2^25 x 2^25 pixels, and a
   // buffer of one image would then be a huge allocation for a 16-byte file (found by fuzz_idx).
   const std::uint64_t total = images.numel();
@@ -78,7 +85,7 @@ Labels read_idx_labels(const std::string& path, int num_classes) {
   if (file.size() != 8 + n)
     file.fail("expected ", 8 + n, " bytes (8-byte header + ", n, " labels), found ", file.size());
 
-  std::vector<unsigned char> raw(n);
+  std::vector<unsigned char> raw = file.buffer<unsigned char>(n);
   file.read(raw.data(), n);
   Labels labels(n);
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -89,18 +96,23 @@ Labels read_idx_labels(const std::string& path, int num_classes) {
   return labels;
 }
 
-Dataset load_mnist(const std::string& dir, bool train) {
+Dataset load_mnist(const std::string& dir, bool train, std::size_t limit) {
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
   const std::string images_path = prefix + "-images-idx3-ubyte";
   const std::string labels_path = prefix + "-labels-idx1-ubyte";
   // The pixels stay bytes (the size check bounds them by the file): the loader converts them per batch.
   BinaryFile file(images_path, "read_idx_images");
   Shape shape = open_idx_images(file);
-  std::vector<std::uint8_t> pixels(numel(shape));
-  file.read(pixels.data(), pixels.size());
+  if (shape[0] == 0) file.fail("holds no images (the header says 0)");
   Labels labels = read_idx_labels(labels_path);
   XGRAD_CHECK(shape[0] == labels.size(), "load_mnist: ", shape[0], " images in ", images_path, " but ",
               labels.size(), " labels in ", labels_path);
+  if (limit > 0 && limit < shape[0]) {  // only the first `limit` images are read
+    shape[0] = limit;
+    labels.resize(limit);
+  }
+  std::vector<std::uint8_t> pixels = file.buffer<std::uint8_t>(numel(shape));
+  file.read(pixels.data(), pixels.size());
   return Dataset(std::move(shape), std::move(pixels), std::move(labels));
 }
 

@@ -240,44 +240,48 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cnn", "ioffe", "small-batch"}))
       ->capture_default_str();
   auto* images = app.add_option("--images", s.images, "Training images per run (steps = images / batch size)")
-                     ->check(CLI::PositiveNumber);
-  app.add_option("--steps", s.steps, "Training steps per run")->check(CLI::PositiveNumber)->excludes(images);
+                     ->check(Whole(1, UINT64_MAX));
+  app.add_option("--steps", s.steps, "Training steps per run")->check(Whole(1, UINT64_MAX))->excludes(images);
   auto* every = app.add_option("--eval-every", s.eval_every, "Evaluate every K steps (cnn 50, ioffe 200)")
-                    ->check(CLI::PositiveNumber);
+                    ->check(Whole(1, UINT64_MAX));
   app.add_option("--eval-every-images", s.eval_every_images, "Evaluate every N training images (small-batch 2000)")
-      ->check(CLI::PositiveNumber)
+      ->check(Whole(1, UINT64_MAX))
       ->excludes(every);
   app.add_option("--eval-images", s.eval_images,
                  "Evaluate on the first N test images (cnn, small-batch 2000; ioffe 10000); the final accuracy "
                  "always uses the whole test set")
-      ->check(CLI::PositiveNumber);
+      ->check(Whole(1, UINT64_MAX));
   app.add_option("--optimizers", s.optimizers, "Comma-separated: sgd, adam (small-batch: sgd)")
       ->delimiter(',')
       ->check(CLI::IsMember({"sgd", "adam"}));
   app.add_option("--lrs", s.lrs, "SGD learning rates (default 0.01,0.1,0.5; small-batch 0.1 at batch 64)")
       ->delimiter(',')
-      ->check(CLI::Range(1e-8, 1e6));
+      ->check(Number(1e-8, 1e6));
   app.add_option("--adam-lrs", s.adam_lrs, "Adam learning rates (default 0.001,0.01; small-batch 0.001 at batch 64)")
       ->delimiter(',')
-      ->check(CLI::Range(1e-8, 1e6));
-  app.add_option("--momentum", s.momentum, "SGD momentum")->check(CLI::Range(0.0, 0.999))->capture_default_str();
+      ->check(Number(1e-8, 1e6));
+  app.add_option("--momentum", s.momentum, "SGD momentum")->check(Number(0.0, 0.999))->capture_default_str();
   app.add_option("--norms", s.norms, "Comma-separated: none, batch, layer, group (ioffe: none, batch)")
       ->delimiter(',')
       ->check(CLI::IsMember({"none", "batch", "layer", "group"}));
   app.add_option("--batch-sizes", s.batch_sizes, "Comma-separated batch sizes (cnn 64, ioffe 60, small-batch 2,8,64)")
       ->delimiter(',')
-      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
+      ->check(Whole(1, 65536));
   app.add_option("--target", s.target, "Test accuracy the table counts steps to")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(Number(0.0, 1.0))
       ->capture_default_str();
   app.add_option("--unit", s.unit, "ioffe: the last-hidden-layer unit whose input is tracked")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{99}))
+      ->check(Whole(0, 99))
       ->capture_default_str();
   app.add_option("--threads", s.threads,
                  "OpenMP threads (on a busy machine a second spinning thread can slow each step several times; "
-                 "OMP_WAIT_POLICY=passive avoids that)")->check(CLI::Range(1, 256))->capture_default_str();
-  app.add_option("--seed", s.seed, "Seed of the initial weights and of the batch order")->capture_default_str();
-  app.add_option("--limit", s.limit, "Train on the first N training images only (0: all)")->capture_default_str();
+                 "OMP_WAIT_POLICY=passive avoids that)")->check(Whole(1, 256))->capture_default_str();
+  app.add_option("--seed", s.seed, "Seed of the initial weights and of the batch order")
+      ->check(Whole(0, UINT64_MAX))
+      ->capture_default_str();
+  app.add_option("--limit", s.limit, "Train on the first N training images only (0: all)")
+      ->check(Whole(0, UINT64_MAX))
+      ->capture_default_str();
   app.add_option("--out", s.out, "Output folder")->capture_default_str();
   if (int status = parse_command_line(app, argc, argv); status >= 0) return status;
   if (s.preset == "ioffe") {

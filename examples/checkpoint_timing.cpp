@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   CLI::App app("Time saving and loading a ~1M-parameter model's weights and full checkpoint.", "checkpoint_timing");
   app.add_option("dir", dir_name, "Folder for the files")->capture_default_str();
   app.add_option("runs", runs, "Runs per measurement (the median is printed)")
-      ->check(CLI::Range(1, 1000))
+      ->check(xgrad::examples::Whole(1, 1000))
       ->capture_default_str();
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 

@@ -3,6 +3,7 @@
 // CIFAR-10 binary. Usage: data_check DIR [DIR...]   e.g. data_check datasets/mnist datasets/fashion
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,12 @@ void print_split(const char* name, const xgrad::Dataset& d) {
 
 int check(const std::string& dir) {
   namespace fs = std::filesystem;
+  // The error_code forms: a symlink loop or an unreadable folder is "not there" here, and the reader that
+  // opens the file then names the system's reason.
+  std::error_code ec;
   const bool idx =
-      fs::exists(dir + "/train-images-idx3-ubyte") || fs::exists(dir + "/t10k-images-idx3-ubyte");
-  const bool cifar = fs::exists(dir + "/data_batch_1.bin") || fs::exists(dir + "/test_batch.bin");
+      fs::exists(dir + "/train-images-idx3-ubyte", ec) || fs::exists(dir + "/t10k-images-idx3-ubyte", ec);
+  const bool cifar = fs::exists(dir + "/data_batch_1.bin", ec) || fs::exists(dir + "/test_batch.bin", ec);
   if (!idx && !cifar) {
     std::fprintf(stderr,
                  "data_check: %s holds neither IDX (train-images-idx3-ubyte) nor CIFAR-10 "
@@ -58,7 +62,10 @@ int main(int argc, char** argv) {
   for (const std::string& dir : dirs) {
     try {
       status |= check(dir);
-    } catch (const xgrad::Error& e) {
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "data_check: %s: not enough memory to load it\n", dir.c_str());
+      status = 1;
+    } catch (const std::exception& e) {  // xgrad::Error, and std::filesystem's errors (a symlink loop...)
       std::fprintf(stderr, "data_check: %s\n", e.what());
       status = 1;
     }

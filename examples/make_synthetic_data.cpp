@@ -138,10 +138,10 @@ int main(int argc, char** argv) {
   app.add_option("--format", format, "mnist | cifar10")->required()->check(CLI::IsMember({"mnist", "cifar10"}));
   app.add_option("--out", out, "Folder to write the files to (created if missing)")->required();
   app.add_option("--train", train, "Training images (cifar10: split over the five batch files)")
-      ->check(CLI::Range(5u, 1000000u))
+      ->check(xgrad::examples::Whole(5, 1000000))
       ->capture_default_str();
-  app.add_option("--test", test, "Test images")->check(CLI::Range(1u, 1000000u))->capture_default_str();
-  app.add_option("--seed", seed, "Seed of the drawings")->capture_default_str();
+  app.add_option("--test", test, "Test images")->check(xgrad::examples::Whole(1, 1000000))->capture_default_str();
+  app.add_option("--seed", seed, "Seed of the drawings")->check(xgrad::examples::Whole(0, UINT64_MAX))->capture_default_str();
   if (int status = xgrad::examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {

@@ -12,6 +12,8 @@
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
 #include "examples/common/data_parallel.hpp"
+#include "examples/common/run_record.hpp"
+#include "examples/common/trainer_data.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
@@ -40,16 +42,19 @@ int main(int argc, char** argv) {
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
-    Dataset train_set = load_cifar10(config.data, true);
+    Dataset train_set = load_cifar10(config.data, true, config.limit);  // --limit: only those images are read
     Dataset test_set = load_cifar10(config.data, false);
-    if (config.limit > 0 && config.limit < train_set.size()) train_set = train_set.subset(0, config.limit);
+    examples::check_samples(train_set, {3, 32, 32}, config.data + "/data_batch_*.bin");
+    examples::check_samples(test_set, {3, 32, 32}, config.data + "/test_batch.bin");
     // The usual CIFAR-10 constants: mean and standard deviation of the training pixels, per channel (R, G, B).
     Normalize normalize({0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f});
     // Crop and flip act on pixels in [0, 1], so the zero padding is black, as in torchvision's pipeline.
     Transform augment = compose({RandomCrop(32, 4), RandomHorizontalFlip(), normalize});
 
     // --batch-size is the global batch: each rank loads its share of it (dp.shard).
-    DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
+    DataLoader train(train_set,
+                     dp.shard(examples::training_loader_options(train_set.size(), config.batch_size, config.seed,
+                                                                !config.no_bn)),
                      augment);
     DataLoader test(test_set, {.batch_size = 250}, normalize);
     const Normalization norm = config.no_bn ? Normalization::None : Normalization::Batch;
@@ -59,6 +64,8 @@ int main(int argc, char** argv) {
                  train_set.size(), test_set.size(), config.data.c_str());
     const examples::DataParallelHooks hooks = dp.prepare(*model);
     return examples::run_classifier(config, architecture, *model, train, test, hooks);
+  } catch (const examples::UsageError& e) {
+    return dp.fail(e.what()) == 0 ? 0 : 2;  // a flag that conflicts with the checkpoint: a usage error
   } catch (const std::exception& e) {
     return dp.fail(e.what());
   }

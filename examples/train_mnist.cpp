@@ -8,6 +8,8 @@
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
 #include "examples/common/data_parallel.hpp"
+#include "examples/common/run_record.hpp"
+#include "examples/common/trainer_data.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
@@ -27,15 +29,18 @@ int main(int argc, char** argv) {
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
-    Dataset train_set = load_mnist(config.data, true);
+    Dataset train_set = load_mnist(config.data, true, config.limit);  // --limit: only those images are read
     Dataset test_set = load_mnist(config.data, false);
-    if (config.limit > 0 && config.limit < train_set.size()) train_set = train_set.subset(0, config.limit);
+    examples::check_samples(train_set, {1, 28, 28}, config.data + "/train-images-idx3-ubyte");
+    examples::check_samples(test_set, {1, 28, 28}, config.data + "/t10k-images-idx3-ubyte");
     // The usual per-data-set constants (mean, std of the training pixels).
     const bool fashion = config.dataset == "fashion";
     Normalize normalize({fashion ? 0.2860f : 0.1307f}, {fashion ? 0.3530f : 0.3081f});
 
     // --batch-size is the global batch: each rank loads its share of it (dp.shard).
-    DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
+    DataLoader train(train_set,
+                     dp.shard(examples::training_loader_options(train_set.size(), config.batch_size, config.seed,
+                                                                !config.no_bn)),
                      normalize);
     DataLoader test(test_set, {.batch_size = 250}, normalize);  // small batches: less memory, as fast
     auto model = mnist_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
@@ -44,6 +49,8 @@ int main(int argc, char** argv) {
     const examples::DataParallelHooks hooks = dp.prepare(*model);
     return examples::run_classifier(config, config.no_bn ? "mnist_cnn(none)" : "mnist_cnn(batch)", *model, train,
                                     test, hooks);
+  } catch (const examples::UsageError& e) {
+    return dp.fail(e.what()) == 0 ? 0 : 2;  // a flag that conflicts with the checkpoint: a usage error
   } catch (const std::exception& e) {
     return dp.fail(e.what());
   }

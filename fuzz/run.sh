@@ -13,7 +13,7 @@ seconds=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS_EACH}
 [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm
 
 status=0
-for name in idx cifar10 checkpoint; do
+for name in idx cifar10 checkpoint cli; do
   fuzzer="$build/fuzz/fuzz_$name"
   work="$build/fuzz-work/$name"
   findings="$build/fuzz-findings/$name"

@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -47,13 +50,69 @@ void write_all(int fd, std::string_view contents, const std::string& path) {
   }
 }
 
+// "<name>.tmp.XXXXXX": a temporary file of ours for `name`, left by a save that was killed before its rename.
+bool is_temp_of(const std::string& entry, const std::string& name) {
+  const std::string prefix = name + ".tmp.";
+  return entry.size() == prefix.size() + 6 && entry.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Removes the temporary files that killed saves to `dir/name` left behind (a kill -9 between mkstemp and
+// rename cannot clean up after itself). Two processes saving to one path at once is not supported anyway.
+void remove_stale_temps(const std::filesystem::path& dir, const std::string& name) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* entry = ::readdir(d)) {
+    if (!is_temp_of(entry->d_name, name)) continue;
+    const std::filesystem::path stale = dir / entry->d_name;
+    struct stat st {};
+    if (::lstat(stale.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(stale.c_str());
+  }
+  ::closedir(d);
+}
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
 
-void write_file_atomically(const std::string& path, std::string_view contents) {
+std::string resolve_output_path(const std::string& path) {
   namespace fs = std::filesystem;
+  XGRAD_CHECK(!path.empty(), "write_file_atomically: the path is empty");
+  XGRAD_CHECK(!fs::path(path).filename().empty(), "write_file_atomically: '", path, "' does not name a file");
+  std::string target = path;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    // A symlink is written through: the file it points to is replaced atomically, the link stays.
+    std::error_code error;
+    const fs::path resolved = fs::canonical(path, error);
+    if (error) {
+      detail::fail("write_file_atomically: '", path, "' is a symlink that cannot be followed (", error.message(),
+                   "); remove it or point it at a file");
+    }
+    target = resolved.string();
+  }
+  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    detail::fail("write_file_atomically: '", path, "' is ", file_kind(st.st_mode),
+                 "; only a regular file is replaced (or a new one created)");
+  }
+  return target;
+}
+
+void write_file_atomically(const std::string& requested_path, std::string_view contents) {
+  namespace fs = std::filesystem;
+  // Writing over a file-size limit (ulimit -f) raises SIGXFSZ, which kills silently by default; ignored,
+  // the write fails with EFBIG and is reported like any other write error.
+  std::signal(SIGXFSZ, SIG_IGN);
+  const std::string path = resolve_output_path(requested_path);
   const fs::path target(path);
-  XGRAD_CHECK(!target.filename().empty(), "write_file_atomically: '", path, "' does not name a file");
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  remove_stale_temps(dir, target.filename().string());
 
   // mkstemp gives a name no other writer uses, in the same directory (so rename() cannot cross devices).
   std::string pattern = path + ".tmp.XXXXXX";

@@ -39,6 +39,11 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer = nullptr,
                               LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {});
 
+// The epoch, step and metadata of a checkpoint for `model`, checked as load_checkpoint checks the file
+// (regular file, size bound, checksum, format and version) without reading any tensor into anything: what a
+// trainer looks at before it resumes. Throws xgrad::Error naming the file.
+TrainingState read_checkpoint_state(const std::string& path, const Module& model);
+
 // Like PyTorch's load_state_dict result: names that did not match (strict = false only).
 struct IncompatibleKeys {
   std::vector<std::string> missing_keys;     // the model's, absent from the file

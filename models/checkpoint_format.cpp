@@ -124,6 +124,18 @@ std::vector<float> decode_tensor(const Json& j, const std::string& at, const Sha
   return decode_values(j, at, numel(shape));
 }
 
+// Buffers with a range of their own: a variance is >= 0 (a negative one makes evaluation's rsqrt NaN).
+void check_buffer_range(const std::string& name, const std::vector<float>& values, const std::string& at) {
+  const std::string suffix = "running_var";
+  const bool variance = name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  if (!variance) return;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] < 0) {
+      throw FieldError(child(at + "/values", i), "is " + num(values[i]) + "; a running variance is >= 0");
+    }
+  }
+}
+
 std::uint64_t decode_hex(const Json& j, const std::string& at) {
   const std::string& text = expect_string(j, at);
   std::uint64_t value = 0;
@@ -270,8 +282,10 @@ ModelPlan decode_model(const Json& doc, const Module& model, bool strict) {
         plan.unexpected_keys.push_back(entry.key());
         continue;
       }
-      plan.copies.emplace_back(it->second,
-                               decode_tensor(entry.value(), child(at, entry.key()), it->second.shape(), "the model's"));
+      std::vector<float> values =
+          decode_tensor(entry.value(), child(at, entry.key()), it->second.shape(), "the model's");
+      check_buffer_range(entry.key(), values, child(at, entry.key()));
+      plan.copies.emplace_back(it->second, std::move(values));
     }
     for (const auto& [name, t] : named) {
       if (in_file.count(name)) continue;
@@ -382,8 +396,11 @@ std::vector<std::array<std::uint64_t, 4>> decode_generators(const Json& doc, std
   return states;
 }
 
-std::int64_t decode_count(const Json& doc, const char* key) {
-  return expect_integer(member(doc, key, ""), std::string("/") + key, 0);
+std::int64_t decode_count(const Json& doc, const char* key, std::int64_t max) {
+  const std::string at = std::string("/") + key;
+  const std::int64_t value = expect_integer(member(doc, key, ""), at, 0);
+  if (value > max) throw FieldError(at, "is " + std::to_string(value) + ", more than " + std::to_string(max));
+  return value;
 }
 
 }  // namespace xgrad::checkpoint_format

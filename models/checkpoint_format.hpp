@@ -82,7 +82,7 @@ OptimizerState decode_optimizer(const Json& doc, const Optimizer& optimizer);
 SchedulerState decode_scheduler(const Json& doc, const LRScheduler& scheduler);
 // Reads doc["generators"], which must hold exactly `count` states.
 std::vector<std::array<std::uint64_t, 4>> decode_generators(const Json& doc, std::size_t count);
-// Reads an integer >= 0 at doc[key] ("epoch", "step").
-std::int64_t decode_count(const Json& doc, const char* key);
+// Reads an integer in [0, max] at doc[key] ("epoch", "step").
+std::int64_t decode_count(const Json& doc, const char* key, std::int64_t max = INT64_MAX);
 
 }  // namespace xgrad::checkpoint_format

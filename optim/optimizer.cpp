@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -37,6 +38,7 @@ Optimizer::Optimizer(std::string type, std::vector<ParamGroup> groups, double lr
   check_hyper_parameter(type_, "lr", lr, 0.0, HUGE_VAL);
   check_hyper_parameter(type_, "weight_decay", weight_decay, 0.0, HUGE_VAL);
   std::set<std::string> seen;
+  std::map<const float*, std::string> memory;
   for (auto& group : groups) {
     const double group_lr = group.lr.value_or(lr);
     const double group_decay = group.weight_decay.value_or(weight_decay);
@@ -45,6 +47,11 @@ Optimizer::Optimizer(std::string type, std::vector<ParamGroup> groups, double lr
     for (const auto& [name, t] : group.params) {
       XGRAD_CHECK(t.defined(), type_, ": parameter '", name, "' is undefined");
       XGRAD_CHECK(seen.insert(name).second, type_, ": parameter '", name, "' is given twice");
+      // One tensor under two names would be stepped twice per step(): its memory identifies it.
+      if (t.numel() == 0) continue;
+      const auto [it, fresh] = memory.emplace(t.data(), name);
+      XGRAD_CHECK(fresh, type_, ": parameters '", it->second, "' and '", name,
+                  "' are the same tensor (listed twice, it would be updated twice per step)");
     }
     groups_.push_back({std::move(group.params), group_lr, group_decay});
   }

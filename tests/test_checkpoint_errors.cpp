@@ -41,6 +41,7 @@ struct Setup {
     train_step(target, target_opt, other_data);
     save_checkpoint(good, net, &opt, &sched, {&gen}, {2, 2, {{"architecture", "TinyNet"}}});
     doc = Json::parse(read_text(good));
+    doc.erase("checksum");  // edited copies are checked field by field, not by the checksum
     load_checkpoint(good, net, &opt, &sched, {&gen});  // the good file loads
   }
 

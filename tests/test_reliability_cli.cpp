@@ -24,7 +24,22 @@ TEST_CASE("every example rejects bad command lines with its usage and exit statu
       {"train_mnist", "--lr", "--lr: 1 required"},
       {"train_mnist", "--lr 11", "--lr: Value 11 not in range"},
       {"train_mnist", "--threads 0", "--threads: Value 0 not in range 1 to 256"},
-      {"train_mnist", "--seed x", "Could not convert: --seed = x"},
+      {"train_mnist", "--seed x", "--seed: Value x is not a whole number >= 0"},
+      {"train_mnist", "--seed -1", "--seed: Value -1 is not a whole number >= 0"},
+      {"train_mnist", "--limit -1", "--limit: Value -1 is not a whole number >= 0"},
+      {"train_mnist", "--lr nan", "--lr: Value nan is not a finite number"},
+      {"train_mnist", "--lr inf", "--lr: Value inf is not a finite number"},
+      {"train_mnist", "--lr 1e400", "--lr: Value 1e400 is not a finite number"},
+      {"train_mnist", "--lr -0.1", "--lr: Value -0.1 not in range 1e-08 to 10"},
+      {"train_mnist", "--weight-decay nan", "--weight-decay: Value nan is not a finite number"},
+      {"train_mnist", "--epochs 1e3", "--epochs: Value 1e3 is not a whole number >= 0"},
+      {"train_mnist", "--epochs 99999999999999999999999999", "--epochs: Value 99999999999999999999... not in range 1 to 1000"},
+      {"train_mnist", "--batch-size 0", "--batch-size: Value 0 not in range 1 to 65536"},
+      {"train_mnist", "--report ''", "--report: the path is empty"},
+      {"bn_vs_no_bn", "--target nan", "--target: Value nan is not a finite number"},
+      {"bn_vs_no_bn", "--steps -5", "--steps: Value -5 is not a whole number >= 0"},
+      {"bn_vs_no_bn", "--lrs 0.1,nan", "--lrs: Value nan is not a finite number"},
+      {"make_synthetic_data", "--format mnist --out x --seed -1", "--seed: Value -1 is not a whole number >= 0"},
       {"train_mnist", "--on-nan retry", "--on-nan: retry not in {stop,rollback}"},
       {"train_mnist", "--on-nan rollback", "--on-nan: rollback needs --checkpoint"},
       {"train_mnist", "--max-rollbacks 11 --on-nan rollback --checkpoint x",
@@ -42,7 +57,7 @@ TEST_CASE("every example rejects bad command lines with its usage and exit statu
       {"data_check", "datasets/mnist --bogus", "The following argument was not expected: --bogus"},
       {"checkpoint_timing", "--bogus", "The following argument was not expected: --bogus"},
       {"checkpoint_timing", "/tmp 0", "runs: Value 0 not in range 1 to 1000"},
-      {"checkpoint_timing", "/tmp many", "runs: Value many not in range 1 to 1000"},
+      {"checkpoint_timing", "/tmp many", "runs: Value many is not a whole number >= 0"},
       {"bn_vs_no_bn", "--bogus", "The following argument was not expected: --bogus"},
       {"bn_vs_no_bn", "--threads", "--threads: 1 required"},
       {"bn_vs_no_bn", "--threads 0", "--threads: Value 0 not in range 1 to 256"},
@@ -63,4 +78,14 @@ TEST_CASE("every example rejects bad command lines with its usage and exit statu
     CHECK(help.status == 0);
     CHECK(help.out.find("Usage: " + std::string(program)) != std::string::npos);
   }
+}
+
+TEST_CASE("an impossible schedule names the flags that made it and what to change", "[examples][cli]") {
+  TempDir dir;
+  const std::string data = make_data(dir, "mnist", 8, 4);
+  const Run r = run(dir, "train_mnist", "--data '" + data + "' --epochs 1 --batch-size 64 --schedule onecycle");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--schedule onecycle over 1 steps (--epochs 1 x 1 batches per epoch, from --batch-size and "
+                   "--limit) is impossible") != std::string::npos);
+  CHECK(r.err.find("or --schedule none") != std::string::npos);
 }

@@ -62,6 +62,15 @@ int remove_leftovers(const std::filesystem::path& dir) {
   return count;
 }
 
+// How many temporary files ("<name>.tmp.XXXXXX") are in `dir`.
+int count_leftovers(const std::filesystem::path& dir) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    count += entry.path().filename().string().find(".tmp.") != std::string::npos;
+  }
+  return count;
+}
+
 // Removes what clang's OpenMP runtime (libomp) registered for process `pid` and, being killed, could not
 // remove itself: /dev/shm/__KMP_REGISTERED_LIB_<pid>_<uid>. GCC's runtime registers nothing.
 void remove_openmp_registration(pid_t pid) {
@@ -113,7 +122,7 @@ TEST_CASE("fault injection: 200 kills at random moments of saving never lose the
   std::uniform_int_distribution<std::int64_t> delay_us(
       0, 3 * std::chrono::duration_cast<std::chrono::microseconds>(save_time).count() + 1000);
   const int kills = 200;
-  int during_save = 0, temp_left = 0, lost = 0;
+  int during_save = 0, temp_seen = 0, lost = 0;
   std::int64_t version = 0;  // the file's version so far
   for (int k = 0; k < kills; ++k) {
     progress->started = version;
@@ -137,7 +146,7 @@ TEST_CASE("fault injection: 200 kills at random moments of saving never lose the
 
     const std::int64_t started = progress->started, done = progress->done;
     during_save += started != done;
-    temp_left += remove_leftovers(dir.path());
+    temp_seen += count_leftovers(dir.path());  // the next save (the next child's) removes them
     Blob loaded(20000);
     try {
       const std::int64_t epoch = load_checkpoint(path, loaded).epoch;
@@ -155,12 +164,17 @@ TEST_CASE("fault injection: 200 kills at random moments of saving never lose the
     }
   }
   ::munmap(progress, sizeof(Progress));
-  INFO(kills << " kills, " << during_save << " inside save_checkpoint, " << temp_left
-             << " left a temporary file, " << lost << " checkpoints lost");
+  // One more save removes what the last kill left.
+  save_checkpoint(path, model, nullptr, nullptr, {}, {version, version, {}});
+  const int temp_left = count_leftovers(dir.path());
+  INFO(kills << " kills, " << during_save << " inside save_checkpoint, " << temp_seen
+             << " times a temporary file was there after a kill, " << temp_left << " left at the end, " << lost
+             << " checkpoints lost");
   CHECK(lost == 0);
   // The kills must have hit saves in progress, or the test proves little.
   CHECK(during_save >= kills / 4);
-  CHECK(temp_left > 0);
+  CHECK(temp_seen > 0);
+  CHECK(temp_left == 0);
   CHECK(version > 0);
 }
 
@@ -240,4 +254,33 @@ TEST_CASE("fault injection: an unwritable directory makes saving fail clearly an
   Blob loaded(10);
   CHECK(load_checkpoint(path, loaded).epoch == 1);
   CHECK(loaded.version() == 1);
+}
+
+TEST_CASE("fault injection: over the file-size limit with SIGXFSZ at its default, saving is an error, not a kill",
+          "[reliability][checkpoint][atomic]") {
+  TempDir dir;
+  const std::string path = dir.file("ckpt.json");
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_DFL);  // as a fresh process has it: the default kills
+    rlimit limited{};
+    ::getrlimit(RLIMIT_FSIZE, &limited);
+    limited.rlim_cur = 4096;
+    if (::setrlimit(RLIMIT_FSIZE, &limited) != 0) ::_exit(3);
+    Blob bigger(10000);
+    try {
+      save_checkpoint(path, bigger, nullptr, nullptr, {}, {1, 1, {}});
+    } catch (const Error& e) {
+      ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 4);
+    }
+    ::_exit(5);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  remove_openmp_registration(child);
+  REQUIRE(WIFEXITED(status));  // not killed by SIGXFSZ
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(count_leftovers(dir.path()) == 0);
+  CHECK(!std::filesystem::exists(path));
 }

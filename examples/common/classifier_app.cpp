@@ -6,11 +6,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "xgrad/core/error.hpp"
+#include "examples/common/cli.hpp"
 #include "examples/common/metadata_json.hpp"
+#include "examples/common/output_paths.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/run_record.hpp"
+#include "examples/common/stop_signal.hpp"
 #include "examples/common/training.hpp"
 #include "xgrad/models/atomic_file.hpp"
 #include "xgrad/models/checkpoint.hpp"
@@ -20,12 +26,12 @@
 namespace xgrad::examples {
 
 void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
-  app.add_option("--epochs", c.epochs, "Epochs to train")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--epochs", c.epochs, "Epochs to train")->check(Whole(1, 1000))->capture_default_str();
   app.add_option("--batch-size", c.batch_size, "Images per step")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+      ->check(Whole(1, 65536))
       ->capture_default_str();
   app.add_option("--lr", c.lr, "Learning rate (the peak rate for onecycle)")
-      ->check(CLI::Range(1e-8, 10.0))
+      ->check(Number(1e-8, 10.0))
       ->capture_default_str();
   app.add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) | adam | adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
@@ -33,13 +39,18 @@ void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
   app.add_option("--schedule", c.schedule, "Learning-rate schedule, stepped per batch")
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))
       ->capture_default_str();
-  app.add_option("--weight-decay", c.weight_decay, "Weight decay")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--weight-decay", c.weight_decay, "Weight decay")->check(Number(0.0, 1.0))->capture_default_str();
   app.add_flag("--no-bn", c.no_bn, "The same network without batch normalization");
-  app.add_option("--threads", c.threads, "OpenMP threads")->check(CLI::Range(1, 256))->capture_default_str();
-  app.add_option("--seed", c.seed, "Seed of weights, shuffling and augmentation")->capture_default_str();
-  app.add_option("--limit", c.limit, "Train on the first N images only (0: all)")->capture_default_str();
+  app.add_option("--threads", c.threads, "OpenMP threads")->check(Whole(1, 256))->capture_default_str();
+  app.add_option("--seed", c.seed, "Seed of weights, shuffling and augmentation")
+      ->check(Whole(0, UINT64_MAX))
+      ->capture_default_str();
+  app.add_option("--limit", c.limit, "Train on the first N images only (0: all)")
+      ->check(Whole(0, UINT64_MAX))
+      ->capture_default_str();
   app.add_option("--checkpoint", c.checkpoint, "Save a checkpoint here after every epoch");
   app.add_option("--resume", c.resume, "Resume from this checkpoint");
+  app.add_flag("--overwrite", c.overwrite, "Replace an existing --checkpoint file without resuming from it");
   app.add_option("--report", c.report, "Write a JSON report of the run here");
   app.add_option("--on-nan", c.on_nan,
                  "On a NaN or infinite loss, gradient or weight: stop (exit 1), or rollback to the last "
@@ -47,13 +58,32 @@ void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
       ->check(CLI::IsMember({"stop", "rollback"}))
       ->capture_default_str();
   app.add_option("--max-rollbacks", c.max_rollbacks, "With --on-nan rollback: give up after this many")
-      ->check(CLI::Range(0, 10))
+      ->check(Whole(0, 10))
       ->capture_default_str();
-  app.callback([&c] {
+  app.callback([&c, &app] {
     if (c.on_nan == "rollback" && c.checkpoint.empty()) {
       throw CLI::ValidationError("--on-nan", "rollback needs --checkpoint (the file it rolls back to)");
     }
+    check_classifier_paths(c, [&app](const std::string& flag) { return app.count(flag) > 0; });
   });
+}
+
+void check_classifier_paths(const ClassifierConfig& c, const std::function<bool(const std::string&)>& given) {
+  if (given("--resume") && c.resume.empty()) {
+    throw CLI::ValidationError("--resume", "the path is empty (an unset variable?)");
+  }
+  const std::vector<std::string> data_files = files_in(c.data);
+  std::vector<std::string> report_inputs = data_files;
+  if (!c.resume.empty()) report_inputs.push_back(c.resume);  // --checkpoint may be --resume: it continues it
+  check_output_paths({{"--checkpoint", c.checkpoint, given("--checkpoint"), data_files},
+                      {"--report", c.report, given("--report"), report_inputs}});
+  std::error_code error;
+  if (!c.checkpoint.empty() && std::filesystem::exists(c.checkpoint, error) && !c.overwrite &&
+      (c.resume.empty() || !same_file(c.resume, c.checkpoint))) {
+    throw CLI::ValidationError("--checkpoint", "'" + c.checkpoint +
+                                                   "' exists: add --resume " + c.checkpoint +
+                                                   " to continue from it, or --overwrite to replace it");
+  }
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& c, Module& model) {
@@ -72,11 +102,19 @@ std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& c, Module& mod
 std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer& optimizer,
                                             std::size_t steps_per_epoch) {
   const auto total = static_cast<std::int64_t>(steps_per_epoch) * c.epochs;
-  if (c.schedule == "step") {
-    return std::make_unique<StepLR>(optimizer, std::max<std::int64_t>(1, total / 3), 0.1);
+  try {
+    if (c.schedule == "step") {
+      return std::make_unique<StepLR>(optimizer, std::max<std::int64_t>(1, total / 3), 0.1);
+    }
+    if (c.schedule == "cosine") return std::make_unique<CosineAnnealingLR>(optimizer, total);
+    if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total);
+  } catch (const Error& e) {
+    // The schedule's own message names its arguments; the user needs the flags that made them.
+    throw UsageError("--schedule " + c.schedule + " over " + std::to_string(total) + " steps (--epochs " +
+                     std::to_string(c.epochs) + " x " + std::to_string(steps_per_epoch) +
+                     " batches per epoch, from --batch-size and --limit) is impossible: " + e.what() +
+                     ". Give more --epochs or images, a smaller --batch-size, or --schedule none");
   }
-  if (c.schedule == "cosine") return std::make_unique<CosineAnnealingLR>(optimizer, total);
-  if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total);
   return nullptr;
 }
 
@@ -126,6 +164,32 @@ nlohmann::json epoch_json(const EpochResult& r) {
           {"seconds", r.seconds}};
 }
 
+// Where training stands inside an epoch: after `completed` epochs, `steps` more batches done, with the data
+// generators' states as they were when the epoch began (a resume draws the same batches again and skips
+// the first `steps`).
+struct Position {
+  int completed = 0;
+  std::size_t steps = 0;
+  std::array<std::uint64_t, 4> shuffle{}, transform{};
+};
+
+Position epoch_start(int completed, DataLoader& train) {
+  return {completed, 0, train.shuffle_generator().state(), train.transform_generator().state()};
+}
+
+// The batches of a mid-epoch checkpoint's epoch already trained on, from its metadata (0 for an epoch end).
+std::size_t steps_in_epoch(const TrainingState& state) {
+  const nlohmann::json metadata = to_json(state.metadata);
+  const auto it = metadata.find("steps_in_epoch");
+  return it != metadata.end() && it->is_number_unsigned() ? it->get<std::size_t>() : 0;
+}
+
+// Rank 0 alone writes the report.
+void write_report(const ClassifierConfig& c, nlohmann::json& report, const DataParallelHooks& dp) {
+  report["peak_rss_mb"] = peak_rss_mb();
+  if (!c.report.empty() && dp.is_root()) write_file_atomically(c.report, report.dump(2) + "\n");
+}
+
 // The epoch's training figures over every rank: losses and accuracies weighted by the ranks' samples,
 // images per second as all images over the slowest rank's time.
 void reduce_over_ranks(EpochResult& r, const DataParallelHooks& dp) {
@@ -148,6 +212,8 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
   XGRAD_CHECK(dp.ranks == 1 || c.on_nan == "stop", "--on-nan rollback works on one process only (under mpirun a "
               "NaN on any rank stops every rank)");
   omp_set_num_threads(c.threads);
+  // Under mpirun a signal would reach the ranks at different steps: mpirun's own handling ends the job.
+  if (dp.ranks == 1) install_stop_handlers();
   auto optimizer = make_optimizer(c, model);
   auto scheduler = make_scheduler(c, *optimizer, train.size());
   nlohmann::json report = {{"config", config_json(c, architecture)}, {"epochs", nlohmann::json::array()}};
@@ -156,34 +222,72 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     report["config"]["sync_bn"] = dp.sync_bn;
   }
 
+  const nlohmann::json dataset = dataset_record(c.dataset, train.dataset(), test.dataset());
+  double lr = c.lr;  // divided by 10 at each rollback
   int first_epoch = 1;
+  std::size_t skip = 0;  // batches of first_epoch already trained (a checkpoint saved at a signal)
+  nlohmann::json resumed_metadata;
   if (!c.resume.empty()) {
+    // The run recorded in the file must be this one (data, settings) before anything is loaded.
+    check_resume(c.resume, to_json(read_checkpoint_state(c.resume, model).metadata), architecture, dataset,
+                 settings_record(c, lr), train.size());
     TrainingState state = load_checkpoint(c.resume, model, optimizer.get(), scheduler.get(),
                                           {&train.shuffle_generator(), &train.transform_generator()});
     first_epoch = static_cast<int>(state.epoch) + 1;
-    if (state.metadata.contains("report_epochs")) report["epochs"] = to_json(state.metadata.at("report_epochs"));
-    std::fprintf(stderr, "resumed from %s after epoch %d\n", c.resume.c_str(), first_epoch - 1);
+    skip = steps_in_epoch(state);
+    resumed_metadata = to_json(state.metadata);
+    if (resumed_metadata.contains("report_epochs")) report["epochs"] = resumed_metadata["report_epochs"];
+    if (skip == 0) {
+      std::fprintf(stderr, "resumed from %s after epoch %d\n", c.resume.c_str(), first_epoch - 1);
+    } else {
+      std::fprintf(stderr, "resumed from %s after step %zu of epoch %d\n", c.resume.c_str(), skip, first_epoch);
+    }
   }
 
-  auto save = [&](int epoch) {
+  // The loss of the run's first step, the yardstick of divergence (kept in checkpoints for resumes).
+  double start_loss = std::numeric_limits<double>::quiet_NaN();
+  if (!c.resume.empty()) {
+    const nlohmann::json& m = resumed_metadata;
+    if (m.contains("start_loss") && m["start_loss"].is_number()) start_loss = m["start_loss"].get<double>();
+  }
+  const StepCallback remember_start_loss = [&start_loss](std::size_t, double loss) {
+    if (std::isnan(start_loss)) start_loss = loss;
+    return true;
+  };
+  auto save = [&](const Position& at) {
     if (!dp.is_root()) return;
     TrainingState state;
-    state.epoch = epoch;
-    state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
-    state.metadata = {{"architecture", architecture}, {"report_epochs", to_metadata(report["epochs"])}};
-    save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
-                    {&train.shuffle_generator(), &train.transform_generator()}, state);
+    state.epoch = at.completed;
+    state.step = static_cast<std::int64_t>(at.completed) * static_cast<std::int64_t>(train.size()) +
+                 static_cast<std::int64_t>(at.steps);
+    nlohmann::json metadata = {{"architecture", architecture},
+                               {"dataset", dataset},
+                               {"settings", settings_record(c, lr)},
+                               {"report_epochs", report["epochs"]}};
+    if (at.steps > 0) metadata["steps_in_epoch"] = at.steps;
+    if (std::isfinite(start_loss)) metadata["start_loss"] = start_loss;
+    state.metadata = to_metadata(metadata);
+    Generator shuffle, transform;
+    shuffle.set_state(at.shuffle);
+    transform.set_state(at.transform);
+    save_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(), {&shuffle, &transform}, state);
   };
   const bool rollback = c.on_nan == "rollback";
-  if (rollback) save(first_epoch - 1);  // where to return if the first epoch goes wrong
+  if (rollback) {  // where to return if the first epoch goes wrong
+    Position start = epoch_start(first_epoch - 1, train);
+    start.steps = skip;
+    save(start);
+  }
   int rollbacks = 0;
-  double lr = c.lr;  // divided by 10 at each rollback
 
   for (int epoch = first_epoch; epoch <= c.epochs; ++epoch) {
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs);
+    Position position = epoch_start(epoch - 1, train);
     EpochResult r;
     try {
-      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label, nullptr, dp.average_gradients);
+      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label, remember_start_loss,
+                      dp.average_gradients, skip);
+      skip = 0;
     } catch (const NonFiniteError& e) {
       if (!rollback) throw;
       if (rollbacks == c.max_rollbacks) {
@@ -195,8 +299,11 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
       const TrainingState state = load_checkpoint(c.checkpoint, model, optimizer.get(), scheduler.get(),
                                                   {&train.shuffle_generator(), &train.transform_generator()});
       lower_learning_rate(c, lr, model, train.size(), optimizer, scheduler);
+      skip = steps_in_epoch(state);
       // The file now matches the new settings, so a second rollback (or --resume) can load it.
-      save(static_cast<int>(state.epoch));
+      Position back = epoch_start(static_cast<int>(state.epoch), train);
+      back.steps = skip;
+      save(back);
       std::fprintf(stderr,
                    "%s\nrollback %d of %d: back to %s after epoch %d, learning rate %s (resuming from it needs "
                    "--lr %s); retrying\n",
@@ -209,12 +316,41 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
       epoch = static_cast<int>(state.epoch);  // the loop's ++ retries the epoch after it
       continue;
     }
+    if (r.stop_signal != 0 && r.steps < train.size()) {
+      // Stopped inside the epoch: save that point (resuming finishes the epoch) and the report, then exit
+      // with the shell's status for the signal.
+      position.steps = r.steps;
+      if (!c.checkpoint.empty()) save(position);
+      report["stopped"] = {{"signal", signal_name(r.stop_signal)}, {"epoch", epoch}, {"step", r.steps}};
+      write_report(c, report, dp);
+      std::fprintf(stderr, "%s: stopped at step %zu of %zu in epoch %d%s%s\n", signal_name(r.stop_signal),
+                   r.steps, train.size(), epoch, c.checkpoint.empty() ? "" : "; checkpoint saved to ",
+                   c.checkpoint.c_str());
+      return 128 + r.stop_signal;
+    }
     if (dp.ranks > 1) reduce_over_ranks(r, dp);
     if (dp.is_root()) r.test_accuracy = evaluate(model, test);  // the same weights everywhere
     std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
                  epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
     report["epochs"].push_back(epoch_json(r));
-    if (!c.checkpoint.empty()) save(epoch);
+    const std::string divergence = examples::divergence(r.train_loss, r.test_accuracy, start_loss);
+    if (!divergence.empty()) {
+      std::fprintf(stderr, "warning: training diverged in epoch %d: %s (lower --lr?)\n", epoch, divergence.c_str());
+      report["divergence"].push_back({{"epoch", epoch}, {"reason", divergence}});
+    }
+    if (!c.checkpoint.empty() && rollback && r.train_loss > kDivergenceFactor * start_loss) {
+      // A rollback must return to a point before the divergence, never to it.
+      std::fprintf(stderr, "epoch %d not saved to %s: its loss diverged; a rollback returns to the epoch before\n",
+                   epoch, c.checkpoint.c_str());
+    } else if (!c.checkpoint.empty()) {
+      save(epoch_start(epoch, train));
+    }
+    if (const int sig = stop_requested(); sig != 0 && epoch < c.epochs) {
+      report["stopped"] = {{"signal", signal_name(sig)}, {"epoch", epoch}, {"step", r.steps}};
+      write_report(c, report, dp);
+      std::fprintf(stderr, "%s: stopped after epoch %d\n", signal_name(sig), epoch);
+      return 128 + sig;
+    }
   }
   report["peak_rss_mb"] = peak_rss_mb();
   if (dp.ranks > 1) report["allreduce_seconds_per_step"] = dp.allreduce_seconds_per_step();
@@ -224,7 +360,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
                 100 * last["test_accuracy"].get<double>(), c.epochs, last["images_per_second"].get<double>(),
                 report["peak_rss_mb"].get<double>());
   }
-  if (!c.report.empty() && dp.is_root()) write_file_atomically(c.report, report.dump(2) + "\n");
+  write_report(c, report, dp);
   return 0;
 }
 

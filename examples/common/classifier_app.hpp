@@ -4,6 +4,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,13 +32,20 @@ struct ClassifierConfig {
   std::string checkpoint;
   std::string resume;
   std::string report;
+  bool overwrite = false;  // replace an existing --checkpoint without --resume from it
   std::string on_nan = "stop";  // stop | rollback (to the last checkpoint, with the learning rate / 10)
   int max_rollbacks = 3;         // then give up (the rate is 1/1000 of --lr by then)
 };
 
-// Adds the shared flags to `app`, with `config`'s current values as defaults, and a check run at the end of
-// parsing (--on-nan rollback needs --checkpoint) that makes a bad combination a usage error.
+// Adds the shared flags to `app`, with `config`'s current values as defaults, and checks run at the end of
+// parsing that make a bad combination a usage error (exit 2) before any work: --on-nan rollback needs
+// --checkpoint; the output paths (check_classifier_paths).
 void add_classifier_flags(CLI::App& app, ClassifierConfig& config);
+
+// The paths' part of the end-of-parse checks: no empty path; outputs checked by check_output_paths against
+// each other and the data files (and --report against --resume); an existing --checkpoint is refused unless
+// --resume names it or --overwrite is given. `given(flag)` says whether a flag appeared.
+void check_classifier_paths(const ClassifierConfig& config, const std::function<bool(const std::string&)>& given);
 
 std::unique_ptr<Optimizer> make_optimizer(const ClassifierConfig& config, Module& model);
 // Steps once per batch; nullptr for "none".

@@ -32,7 +32,11 @@ inline Metadata to_metadata(const nlohmann::json& j) {
 
 inline nlohmann::json to_json(const Metadata& m) {
   if (m.is_bool()) return m.as_bool();
-  if (m.is_integer()) return m.as_integer();
+  // A whole number >= 0 comes back unsigned, as nlohmann's parser reads it from a file.
+  if (m.is_integer()) {
+    if (m.as_integer() >= 0) return static_cast<std::uint64_t>(m.as_integer());
+    return m.as_integer();
+  }
   if (m.is_double()) return m.as_double();
   if (m.is_string()) return m.as_string();
   if (m.is_list()) {

@@ -13,6 +13,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/ops/loss.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/stop_signal.hpp"
 #include "xgrad/models/fuse.hpp"
 
 namespace xgrad::examples {
@@ -75,13 +76,18 @@ std::vector<NamedTensor> gradients(const std::vector<NamedTensor>& parameters) {
 
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
                         int epoch, const std::string& label, const StepCallback& on_step,
-                        const GradientHook& after_backward) {
+                        const GradientHook& after_backward, std::size_t skip_steps) {
   model.train();
   const std::vector<NamedTensor> parameters = model.named_parameters();
   ProgressLine progress(label, loader.size());
   double loss_sum = 0;
   std::size_t seen = 0, correct = 0, step = 0;
+  int stop_signal = 0;
   for (const Batch& batch : loader) {
+    if (step < skip_steps) {
+      ++step;
+      continue;
+    }
     optimizer.zero_grad();
     Tensor logits = model(batch.inputs);
     Tensor loss = cross_entropy(logits, batch.labels);
@@ -109,6 +115,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
     seen += n;
     progress.update(step, loss_sum / double(seen), double(correct) / double(seen), seen);
     if (on_step && !on_step(step, loss_value)) break;
+    if ((stop_signal = stop_requested()) != 0) break;  // the step boundary: a consistent state to save
   }
   // Finite gradients can still overflow a weight (a huge learning rate), and BN's running statistics are
   // updated outside the optimizer: check both before anyone evaluates or saves them.
@@ -122,12 +129,27 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
   }
   EpochResult result;
   result.epoch = epoch;
+  result.steps = step;
+  result.stop_signal = stop_signal;
   result.seconds = progress.finish();
   result.samples = seen;
   result.train_loss = seen ? loss_sum / double(seen) : 0.0;
   result.train_accuracy = seen ? double(correct) / double(seen) : 0.0;
   result.images_per_second = result.seconds > 0 ? double(seen) / result.seconds : 0.0;
   return result;
+}
+
+std::string divergence(double train_loss, double test_accuracy, double start_loss) {
+  constexpr double kChance = 0.1;
+  if (std::isfinite(start_loss) && train_loss > kDivergenceFactor * start_loss) {
+    return "the training loss " + value_text(train_loss) + " is more than " + value_text(kDivergenceFactor) +
+           " times the first step's " + value_text(start_loss);
+  }
+  if (test_accuracy <= kChance) {
+    return "the test accuracy " + value_text(test_accuracy) + " is no better than chance (" + value_text(kChance) +
+           ")";
+  }
+  return "";
 }
 
 double evaluate(Module& model, DataLoader& loader) {

@@ -22,6 +22,8 @@ struct EpochResult {
   double images_per_second = 0;  // training only
   double seconds = 0;            // training only
   std::size_t samples = 0;       // training images seen (this rank's, when data-parallel)
+  std::size_t steps = 0;         // steps done in this epoch, the skipped ones included
+  int stop_signal = 0;           // SIGINT / SIGTERM when a signal stopped the epoch early, else 0
 };
 
 // A NaN or an infinity in the loss, a gradient, a weight or a buffer; the message names the epoch, the step
@@ -40,15 +42,24 @@ using GradientHook = std::function<void(std::size_t batch_size)>;
 
 // Trains `model` for one epoch over `loader`. `scheduler`, if given, steps after every batch.
 // Throws NonFiniteError naming the epoch and step if the loss or a gradient is NaN or infinite (the step is
-// not taken), or if a parameter or buffer is at the end of the epoch.
+// not taken), or if a parameter or buffer is at the end of the epoch. The first `skip_steps` batches are
+// drawn (so shuffling and augmentation go on exactly as before) but not trained on: a resume from a
+// checkpoint saved mid-epoch. A SIGINT or SIGTERM (stop_signal.hpp) ends the epoch after the step in
+// progress, with result.stop_signal set.
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
                         int epoch, const std::string& label, const StepCallback& on_step = nullptr,
-                        const GradientHook& after_backward = nullptr);
+                        const GradientHook& after_backward = nullptr, std::size_t skip_steps = 0);
 
 // Fraction of `loader`'s samples whose argmax logit equals the label; model in eval mode, no graph, and a
 // Sequential's BatchNorms folded into the conv or dense before them (fuse_conv_bn). Restores the model's
 // train/eval mode afterwards.
 double evaluate(Module& model, DataLoader& loader);
+
+// Divergence without a NaN: an epoch's mean training loss above kDivergenceFactor times the run's first step's
+// loss (`start_loss`; NaN before there is one), or a test accuracy no better than chance (10 classes) after an
+// epoch. Returns what happened, for the log and the report, or "".
+inline constexpr double kDivergenceFactor = 10;
+std::string divergence(double train_loss, double test_accuracy, double start_loss);
 
 // Number of rows of logits (N, C) whose argmax equals the label.
 std::size_t count_correct(const Tensor& logits, const Labels& labels);
