@@ -120,6 +120,6 @@ TEST_CASE("read_checkpoint_state returns epoch and metadata without loading tens
   const TrainingState state = read_checkpoint_state(path, other);
   CHECK(state.epoch == 3);
   CHECK(state.step == 30);
-  CHECK(state.metadata["note"] == "x");
+  CHECK(state.metadata.at("note").as_string() == "x");
   CHECK(snapshot(other) == before);
 }
