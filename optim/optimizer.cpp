@@ -125,7 +125,10 @@ std::optional<StateProblem> Optimizer::find_state_problem(const OptimizerState& 
     }
   }
   const std::vector<std::string> expected = state_buffers();
-  for (const auto& [name, ps] : s.state) {
+  for (const auto& entry : s.state) {
+    // A named reference, not a structured binding: clang 14 cannot capture those in a lambda.
+    const std::string& name = entry.first;
+    const auto& ps = entry.second;
     auto at = [&](auto... more) { return std::vector<std::string>{"state", name, std::string(more)...}; };
     auto param = params.find(name);
     if (param == params.end()) return problem(at(), "no parameter of ", type_, " is named '", name, "'");

@@ -22,7 +22,7 @@ median() {
     t0=$(date +%s.%N)
     g++ "${flags[@]}" -I"$include" "$1" -o "$work/out.o"
     t1=$(date +%s.%N)
-    times+=("$(echo "$t1 - $t0" | bc -l)")
+    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
   done
   printf '%s\n' "${times[@]}" | sort -g | sed -n 3p
 }
@@ -31,8 +31,8 @@ lines() { g++ -std=c++20 -fopenmp -E -I"$include" "$1" | wc -l; }
 
 x=$(median "$work/xgrad.cpp")
 s=$(median "$work/std.cpp")
-ratio=$(echo "$x / $s" | bc -l)
+ratio=$(awk -v x="$x" -v s="$s" 'BEGIN { print x / s }')
 printf 'xgrad.hpp: %.3f s (%d preprocessed lines)\n' "$x" "$(lines "$work/xgrad.cpp")"
 printf 'iostream + vector + functional + memory: %.3f s (%d preprocessed lines)\n' "$s" "$(lines "$work/std.cpp")"
 printf 'ratio: %.2f (target <= 1.5; g++ %s, median of 5)\n' "$ratio" "$(g++ -dumpversion)"
-[ "$(echo "$ratio <= 1.5" | bc -l)" -eq 1 ]
+awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }'

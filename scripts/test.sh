@@ -86,7 +86,7 @@ if [ -x build/tests/mpi/xgrad_mpi_tests ]; then
   [ "$(id -u)" -ne 0 ] || mpirun_flags+=(--allow-run-as-root)
   for np in 2 4; do
     t0=$(date +%s)
-    OMP_NUM_THREADS=1 timeout 300 mpirun "${mpirun_flags[@]}" -np "$np" build/tests/mpi/xgrad_mpi_tests 2>&1 |
+    OMP_NUM_THREADS=1 timeout 300 mpirun "${mpirun_flags[@]}" -np "$np" build/tests/mpi/xgrad_mpi_tests --use-colour no 2>&1 |
       tee "build/mpi-tests-$np.log"
     # "All tests passed (N assertions in M test cases)" or "test cases: M | P passed | F failed".
     line=$(grep -E '^(All tests passed|test cases:)' "build/mpi-tests-$np.log" | tail -1)
