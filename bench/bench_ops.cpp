@@ -110,25 +110,25 @@ int main(int argc, char** argv) {
         const std::string path = fast ? "direct avx512" : "im2col+openblas";
         run("conv2d forward", shape, path, T, flops, fast, [&] {
           if (fast) {
-            kernels::conv2d_forward_fast(out.data(), xpad.data(), x.data(), w.data(), nullptr, work.data(), d);
+            kernels::conv2d_forward_avx512(out.data(), xpad.data(), x.data(), w.data(), nullptr, work.data(), d);
           } else {
-            kernels::conv2d_forward(out.data(), x.data(), w.data(), nullptr, d);
+            kernels::conv2d_forward_reference(out.data(), x.data(), w.data(), nullptr, d);
           }
         });
         if (C > 1) {
           run("conv2d backward input", shape, path, T, flops, fast, [&] {
             if (fast) {
-              kernels::conv2d_backward_input_fast(dx.data(), g.data(), w.data(), work.data(), d);
+              kernels::conv2d_backward_input_avx512(dx.data(), g.data(), w.data(), work.data(), d);
             } else {
-              kernels::conv2d_backward_input(dx.data(), g.data(), w.data(), d);
+              kernels::conv2d_backward_input_reference(dx.data(), g.data(), w.data(), d);
             }
           });
         }
         run("conv2d backward weight", shape, path, T, flops, fast, [&] {
           if (fast) {
-            kernels::conv2d_backward_weight_fast(dw.data(), g.data(), xpad.data(), work.data(), d);
+            kernels::conv2d_backward_weight_avx512(dw.data(), g.data(), xpad.data(), work.data(), d);
           } else {
-            kernels::conv2d_backward_weight(dw.data(), g.data(), x.data(), d);
+            kernels::conv2d_backward_weight_reference(dw.data(), g.data(), x.data(), d);
           }
         });
       }
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
           kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), g.data(), x.data(), mean.data(),
                                        rstd.data(), gamma.data(), N, C, HW);
         });
-        // With the ReLU after it fused in (what Sequential runs for BN -> ReLU).
+        // With the ReLU after it fused in (BatchNormOptions::fused_relu, as the reference networks run it).
         run("batch_norm+relu forward", shape, path, T, 0, fast, [&] {
           kernels::batch_norm_forward(y.data(), mean.data(), var.data(), rstd.data(), x.data(), gamma.data(),
                                       beta.data(), N, C, HW, 1e-5f, true);

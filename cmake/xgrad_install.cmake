@@ -28,6 +28,11 @@ install(FILES ${PROJECT_BINARY_DIR}/xgradConfig.cmake ${PROJECT_BINARY_DIR}/xgra
 
 # pkg-config: the flags the imported target carries, spelled out. The prefix is found from the .pc file's
 # own place, so `cmake --install --prefix P` and the .deb both get a right one.
+# Built with distributed/: Open MPI's own .pc adds <mpi.h>'s folder and -lmpi.
+set(XGRAD_PC_REQUIRES "")
+if(XGRAD_MPI)
+  set(XGRAD_PC_REQUIRES "Requires: ompi-c")
+endif()
 file(RELATIVE_PATH XGRAD_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/xgrad.pc.in ${PROJECT_BINARY_DIR}/xgrad.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/xgrad.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
@@ -39,6 +44,9 @@ set(CPACK_PACKAGE_CONTACT "xgrad developers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE amd64)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-openmp, libopenblas-openmp-dev, libgomp1, g++ (>= 12)")
+if(XGRAD_MPI)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev")
+endif()
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

@@ -14,6 +14,20 @@ find_path(XGRAD_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openbl
 
 set(XGRAD_LIBRARY_FOLDERS core layers optim models data)
 
+# Data-parallel training (distributed/) over MPI: on when an MPI implementation is found (Debian's Open MPI:
+# libopenmpi-dev), off otherwise; the rest of the library neither needs nor sees it.
+# The project's only language is C++: MPI's C interface through FindMPI's CXX component, without the
+# deprecated C++ bindings.
+set(MPI_CXX_SKIP_MPICXX ON CACHE BOOL "xgrad uses MPI's C interface only")
+find_package(MPI QUIET COMPONENTS CXX)
+option(XGRAD_MPI "Build distributed/ (data-parallel training over MPI)" ${MPI_CXX_FOUND})
+if(XGRAD_MPI)
+  if(NOT MPI_CXX_FOUND)
+    message(FATAL_ERROR "XGRAD_MPI is ON but no MPI was found (Debian: apt-get install libopenmpi-dev openmpi-bin)")
+  endif()
+  list(APPEND XGRAD_LIBRARY_FOLDERS distributed)
+endif()
+
 # <build>/include/xgrad/{core,layers,...,xgrad.hpp} -> the sources: the library's headers under the
 # xgrad/ prefix, and nothing else of the source tree (tests/, examples/ are not reachable through it).
 set(XGRAD_BUILD_INCLUDE ${PROJECT_BINARY_DIR}/include)
@@ -41,6 +55,11 @@ target_include_directories(xgrad SYSTEM PRIVATE ${XGRAD_CBLAS_INCLUDE})
 # project needs neither.
 target_link_libraries(xgrad PUBLIC OpenMP::OpenMP_CXX ${XGRAD_OPENBLAS}
                       PRIVATE $<BUILD_INTERFACE:xtensor> $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>)
+if(XGRAD_MPI)
+  # distributed/'s headers include <mpi.h>; XGRAD_HAVE_MPI tells code that may use them whether they exist.
+  target_link_libraries(xgrad PUBLIC MPI::MPI_CXX)
+  target_compile_definitions(xgrad PUBLIC XGRAD_HAVE_MPI=1)
+endif()
 # -fno-trapping-math changes no value (no FP traps are enabled) but lets GCC vectorize compare-and-select
 # loops such as ReLU's backward: 40% of a training step without it (bench/, perf record).
 target_compile_options(xgrad PRIVATE -Wall -Wextra -fno-trapping-math)

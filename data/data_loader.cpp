@@ -1,6 +1,7 @@
 // DataLoader: see data_loader.hpp.
 #include "xgrad/data/data_loader.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 #include "xgrad/core/error.hpp"
@@ -28,15 +29,21 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options, Transform tra
       transform_gen_(options.seed ^ kTransformSeedSalt) {
   XGRAD_CHECK(dataset_.size() > 0, "DataLoader: the dataset is empty");
   XGRAD_CHECK(options_.batch_size > 0, "DataLoader: batch_size must be positive");
-  XGRAD_CHECK(!options_.drop_last || options_.batch_size <= dataset_.size(), "DataLoader: batch_size ",
-              options_.batch_size, " with drop_last leaves no batch from ", dataset_.size(), " samples");
+  XGRAD_CHECK(options_.num_replicas > 0 && options_.rank < options_.num_replicas, "DataLoader: rank ",
+              options_.rank, " is not in [0, num_replicas = ", options_.num_replicas, ")");
+  XGRAD_CHECK(!options_.drop_last || options_.batch_size * options_.num_replicas <= dataset_.size(),
+              "DataLoader: batch_size ", options_.batch_size, " with drop_last leaves no batch from ",
+              dataset_.size(), " samples", options_.num_replicas > 1 ? " on the replicas" : "");
+  XGRAD_CHECK(size() > 0, "DataLoader: ", dataset_.size(), " samples leave no batch on ", options_.num_replicas,
+              " replicas (each needs a sample)");
   order_.resize(dataset_.size());
   std::iota(order_.begin(), order_.end(), std::size_t{0});
 }
 
 std::size_t DataLoader::size() const {
-  const std::size_t n = dataset_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  const std::size_t n = dataset_.size(), r = options_.num_replicas, b = options_.batch_size * r;
+  if (options_.drop_last || n % b == 0) return n / b;
+  return n / b + (n % b >= r ? 1 : 0);  // a last global batch only if every rank gets a sample
 }
 
 DataLoader::Iterator DataLoader::begin() {
@@ -57,8 +64,13 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 }
 
 void DataLoader::load(std::size_t batch_index) {
-  const std::size_t first = batch_index * options_.batch_size;
-  const std::size_t count = std::min(options_.batch_size, dataset_.size() - first);
+  // Global batch [start, start + global) of the epoch's order; this rank's block of it (see the options).
+  const std::size_t R = options_.num_replicas, r = options_.rank;
+  const std::size_t start = batch_index * options_.batch_size * R;
+  const std::size_t global = std::min(options_.batch_size * R, dataset_.size() - start);
+  const std::size_t base = global / R, extra = global % R;
+  const std::size_t first = start + r * base + std::min(r, extra);
+  const std::size_t count = base + (r < extra ? 1 : 0);
   Shape shape = dataset_.shape();
   shape[0] = count;
   if (!reusable(current_.inputs, shape)) current_.inputs = empty(shape);

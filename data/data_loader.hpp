@@ -26,6 +26,14 @@ struct DataLoaderOptions {
   bool shuffle = false;
   bool drop_last = false;  // drop the last batch when it is smaller than batch_size
   std::uint64_t seed = 0;  // seeds the shuffle and, separately, the transform's draws
+  // Data-parallel sharding (PyTorch's DistributedSampler, cut in blocks): with num_replicas R > 1 every
+  // rank draws the same permutation (same seed), cuts it into global batches of R * batch_size, and takes
+  // the rank-th block of each, so the ranks' batches laid end to end in rank order are exactly the batch
+  // one loader with batch_size R * batch_size yields. A last, smaller global batch is split as evenly as
+  // possible (the first ranks get one more); with drop_last it is dropped, and without it, it is dropped
+  // only when it has fewer samples than ranks (a rank would get none).
+  std::size_t num_replicas = 1;
+  std::size_t rank = 0;  // in [0, num_replicas)
 };
 
 struct Batch {
@@ -37,7 +45,7 @@ class DataLoader {
  public:
   DataLoader(Dataset dataset, DataLoaderOptions options = {}, Transform transform = nullptr);
 
-  // Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  // Batches per epoch: ceil(N / batch_size), or floor with drop_last (batch_size * num_replicas when sharded).
   std::size_t size() const;
   const Dataset& dataset() const { return dataset_; }
   const DataLoaderOptions& options() const { return options_; }

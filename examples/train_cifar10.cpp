@@ -9,11 +9,13 @@
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
+#include "examples/common/data_parallel.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
 
 int main(int argc, char** argv) {
+  examples::DataParallel dp(argc, argv, "train_cifar10");  // under mpirun: data-parallel over its ranks
   examples::ClassifierConfig config;
   config.data = "datasets/cifar-10-batches-bin";
   config.dataset = "cifar10";
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--data", config.data, "Folder with data_batch_1.bin ... data_batch_5.bin and test_batch.bin")
       ->capture_default_str();
   examples::add_classifier_flags(app, config);
+  dp.add_flags(app);
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
@@ -39,15 +42,17 @@ int main(int argc, char** argv) {
     // Crop and flip act on pixels in [0, 1], so the zero padding is black, as in torchvision's pipeline.
     Transform augment = compose({RandomCrop(32, 4), RandomHorizontalFlip(), normalize});
 
-    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, augment);
+    // --batch-size is the global batch: each rank loads its share of it (dp.shard).
+    DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
+                     augment);
     DataLoader test(test_set, {.batch_size = 250}, normalize);
     auto model = cifar_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
     std::fprintf(stderr, "train_cifar10: %zu training and %zu test images from %s, %s\n", train_set.size(),
                  test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
+    const examples::DataParallelHooks hooks = dp.prepare(*model);
     return examples::run_classifier(config, config.no_bn ? "cifar_cnn(none)" : "cifar_cnn(batch)", *model, train,
-                                    test);
+                                    test, hooks);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_cifar10: %s\n", e.what());
-    return 1;
+    return dp.fail(e.what());
   }
 }

@@ -7,11 +7,13 @@
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/classifier_app.hpp"
 #include "examples/common/cli.hpp"
+#include "examples/common/data_parallel.hpp"
 #include "xgrad/models/reference_networks.hpp"
 
 using namespace xgrad;
 
 int main(int argc, char** argv) {
+  examples::DataParallel dp(argc, argv, "train_mnist");  // under mpirun: data-parallel over its ranks
   examples::ClassifierConfig config;
   config.data = "datasets/mnist";
   config.dataset = "mnist";
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"mnist", "fashion"}))
       ->capture_default_str();
   examples::add_classifier_flags(app, config);
+  dp.add_flags(app);
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
@@ -31,15 +34,17 @@ int main(int argc, char** argv) {
     const bool fashion = config.dataset == "fashion";
     Normalize normalize({fashion ? 0.2860f : 0.1307f}, {fashion ? 0.3530f : 0.3081f});
 
-    DataLoader train(train_set, {.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}, normalize);
+    // --batch-size is the global batch: each rank loads its share of it (dp.shard).
+    DataLoader train(train_set, dp.shard({.batch_size = config.batch_size, .shuffle = true, .seed = config.seed}),
+                     normalize);
     DataLoader test(test_set, {.batch_size = 250}, normalize);  // small batches: less memory, as fast
     auto model = mnist_cnn(config.no_bn ? Normalization::None : Normalization::Batch, config.seed);
     std::fprintf(stderr, "train_mnist: %zu training and %zu test images from %s, %s\n", train_set.size(),
                  test_set.size(), config.data.c_str(), config.no_bn ? "without BN" : "with BN");
+    const examples::DataParallelHooks hooks = dp.prepare(*model);
     return examples::run_classifier(config, config.no_bn ? "mnist_cnn(none)" : "mnist_cnn(batch)", *model, train,
-                                    test);
+                                    test, hooks);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_mnist: %s\n", e.what());
-    return 1;
+    return dp.fail(e.what());
   }
 }

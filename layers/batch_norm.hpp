@@ -1,20 +1,15 @@
 // Batch normalization layers with PyTorch's names and defaults, plus a Keras preset: BatchNorm1d
 // ((N, C) or (N, C, L)), BatchNorm2d ((N, C, H, W)) and BatchNorm3d ((N, C, D, H, W)) share one
-// implementation. The fused kernels live in core/kernels/batch_norm; the TF-style functional forms in
-// core/ops/normalization.
+// implementation, which holds options, parameters and buffers and calls the functional op batch_norm
+// (core/ops/batch_norm); the TF-style functional forms are in core/ops/normalization.
 #pragma once
 #include <string>
 #include <vector>
 
+#include "xgrad/core/ops/batch_norm.hpp"
 #include "xgrad/layers/module.hpp"
 
 namespace xgrad {
-
-// How `momentum` enters the running-statistics update.
-enum class MomentumConvention {
-  PyTorch,  // running = (1 - momentum) * running + momentum * batch   (momentum 0.1)
-  Keras,    // moving  = momentum * moving + (1 - momentum) * batch    (momentum 0.99)
-};
 
 struct BatchNormOptions {
   int num_features = 0;  // C
@@ -27,6 +22,10 @@ struct BatchNormOptions {
   // The running variance is updated with the unbiased batch variance (divides by M - 1, M = N * H * W),
   // as PyTorch does; Keras uses the biased one (divides by M). Normalizing always uses the biased one.
   bool unbiased_running_var = true;
+  // Output relu(batch_norm(x)) as one op (BatchNormExtras::relu): the same values and gradients as a ReLU
+  // module after this one, one pass over the activations fewer each way. A model sets it where a ReLU
+  // follows (conv_bn_act, the reference networks) and leaves an Identity in the ReLU's place.
+  bool fused_relu = false;
 
   BatchNormOptions() = default;
   explicit BatchNormOptions(int c) : num_features(c) {}  // PyTorch's defaults
@@ -42,11 +41,9 @@ struct BatchNormOptions {
 // PyTorch's is int64). Training with a single value per channel (N * H * W == 1) is an error.
 class BatchNorm : public Module {
  public:
+  // batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps) with the options'
+  // extras; in eval() without running statistics, the batch's (as PyTorch). Counts num_batches_tracked.
   Tensor forward(const Tensor& x) override;
-  // relu(forward(x)) as one op: the same values and gradients (where the ReLU's output is 0 the gradient is
-  // 0, as in PyTorch), one pass over the activations fewer each way. Sequential calls it for a BatchNorm
-  // followed by a ReLU.
-  Tensor forward_relu(const Tensor& x);
   std::string describe() const override;
 
   const BatchNormOptions& options() const { return options_; }
@@ -63,9 +60,7 @@ class BatchNorm : public Module {
   BatchNorm(const char* name, const char* layout, std::vector<std::size_t> ranks, const BatchNormOptions& options);
 
  private:
-  Tensor normalize(const Tensor& x, bool relu);
-  void check_input(const Tensor& x) const;
-  void update_running_stats(const Tensor& batch_mean, const Tensor& batch_var, std::size_t count);
+  void check_layout(const Tensor& x) const;
 
   const char* name_;
   const char* layout_;

@@ -45,21 +45,10 @@ Conv2d::Conv2d(const Conv2dOptions& options, Generator& gen) : options_(options)
   default_layer_init_(weight_, bias_, gen);
 }
 
+// conv2d checks the input against the weight (channels, rank, a kernel that fits); its message comes back
+// with describe() in front.
 Tensor Conv2d::forward(const Tensor& x) {
-  const auto c = static_cast<std::size_t>(options_.in_channels);
-  XGRAD_CHECK(x.defined(), describe(), ": the input is undefined");
-  XGRAD_CHECK(x.dim() == 4, describe(), ": expected input (N, ", c, ", H, W), got ", shape_str(x.shape()));
-  XGRAD_CHECK(x.size(1) == c, describe(), ": expected ", c, " input channels, got ", x.size(1),
-              " in input of shape ", shape_str(x.shape()));
-  // The dilated kernel must fit in the padded input.
-  const auto& k = options_.kernel_size;
-  const auto& d = options_.dilation;
-  const std::size_t kh = static_cast<std::size_t>(d.h * (k.h - 1) + 1), kw = static_cast<std::size_t>(d.w * (k.w - 1) + 1);
-  XGRAD_CHECK(x.size(2) + 2 * static_cast<std::size_t>(padding_.h) >= kh &&
-                  x.size(3) + 2 * static_cast<std::size_t>(padding_.w) >= kw,
-              describe(), ": input of shape ", shape_str(x.shape()), " is smaller than the (dilated) kernel ", kh,
-              "x", kw, " after padding");
-  return conv2d(x, weight_, bias_, options_.stride, padding_, options_.dilation);
+  return call_op([&] { return conv2d(x, weight_, bias_, options_.stride, padding_, options_.dilation); });
 }
 
 std::string Conv2d::describe() const {

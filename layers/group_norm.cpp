@@ -1,48 +1,12 @@
-// GroupNorm and the graph op it shares with LayerNorm: one forward kernel call recorded with the fused
-// backward kernel.
+// GroupNorm: options and parameters around the functional op group_norm (core/ops/group_norm).
 #include "xgrad/layers/group_norm.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
-#include "xgrad/core/kernel_args.hpp"
-#include "xgrad/core/kernels/group_norm.hpp"
 
 namespace xgrad {
-namespace detail {
-
-Tensor group_norm_op(const Tensor& x, std::size_t N, std::size_t C, std::size_t HW, std::size_t G,
-                     const Tensor& weight, const Tensor& bias, float eps, const char* op) {
-  Tensor out = empty(x.shape()), mean = empty({N, G}), rstd = empty({N, G});
-  kernels::group_norm_forward(out.data(), mean.data(), rstd.data(), x.data(), data_or_null(weight),
-                              data_or_null(bias), N, C, HW, G, eps);
-  // The fused backward: see kernels::group_norm_backward for the formula.
-  return record(out, op, {x, weight, bias}, [x, mean, rstd, weight, bias, N, C, HW, G](const Tensor& g) {
-    Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
-    kernels::group_norm_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), x.data(),
-                                 mean.data(), rstd.data(), data_or_null(weight), N, C, HW, G);
-    return std::vector<Tensor>{dx, dgamma, dbeta};
-  });
-}
-
-}  // namespace detail
-
-Tensor group_norm(const Tensor& x, int num_groups, const Tensor& weight, const Tensor& bias, float eps) {
-  XGRAD_CHECK(x.defined() && x.dim() >= 2, "group_norm: expected input of shape (N, C, *), got ",
-              x.defined() ? shape_str(x.shape()) : "undefined");
-  const Shape& s = x.shape();
-  const std::size_t N = s[0], C = s[1], HW = numel(Shape(s.begin() + 2, s.end()));
-  XGRAD_CHECK(num_groups > 0 && C % static_cast<std::size_t>(num_groups) == 0, "group_norm: ", C,
-              " channels (input of shape ", shape_str(s), ") do not split into ", num_groups, " groups");
-  XGRAD_CHECK(eps >= 0.0f, "group_norm: eps must be >= 0, got ", eps);
-  for (const Tensor* p : {&weight, &bias}) {
-    XGRAD_CHECK(!p->defined() || p->shape() == Shape{C}, "group_norm: ", p == &weight ? "weight" : "bias",
-                " of shape ", shape_str(p->shape()), " does not match the ", C, " channels of input ", shape_str(s));
-  }
-  return detail::group_norm_op(x, N, C, HW, static_cast<std::size_t>(num_groups), weight, bias, eps, "group_norm");
-}
 
 GroupNorm::GroupNorm(const GroupNormOptions& options) : options_(options) {
   XGRAD_CHECK(options.num_groups > 0 && options.num_channels > 0 && options.num_channels % options.num_groups == 0,
@@ -58,10 +22,11 @@ GroupNorm::GroupNorm(const GroupNormOptions& options) : options_(options) {
 }
 
 Tensor GroupNorm::forward(const Tensor& x) {
+  // What only the layer knows, C = num_channels (without affine the op has no weight to compare with).
   XGRAD_CHECK(x.defined() && x.dim() >= 2 && x.shape()[1] == static_cast<std::size_t>(options_.num_channels),
               describe(), ": expected input of shape (N, C, *) with C = ", options_.num_channels, ", got ",
               x.defined() ? shape_str(x.shape()) : "undefined");
-  return group_norm(x, options_.num_groups, weight_, bias_, options_.eps);
+  return call_op([&] { return group_norm(x, options_.num_groups, weight_, bias_, options_.eps); });
 }
 
 std::string GroupNorm::describe() const {

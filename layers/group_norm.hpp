@@ -1,23 +1,13 @@
-// GroupNorm (PyTorch's nn.GroupNorm) and its functional form: per sample, each group of C / G consecutive
-// channels is normalized by its own mean and biased variance, in training and eval alike (no running
-// statistics), then weight and bias apply per channel. The fused kernels live in core/kernels/group_norm.
+// GroupNorm (PyTorch's nn.GroupNorm): per sample, each group of C / G consecutive channels is normalized
+// by its own mean and biased variance, in training and eval alike (no running statistics), then weight and
+// bias apply per channel. Options and parameters only: the op is group_norm in core/ops/group_norm.
 #pragma once
 #include <string>
 
+#include "xgrad/core/ops/group_norm.hpp"
 #include "xgrad/layers/module.hpp"
 
 namespace xgrad {
-
-// x (N, C, *) -> same shape; weight and bias (C) or undefined. torch.nn.functional.group_norm.
-Tensor group_norm(const Tensor& x, int num_groups, const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
-                  float eps = 1e-5f);
-
-namespace detail {
-// The graph op shared with layer_norm: x viewed as (N, C, HW) with G groups; weight and bias hold C values
-// (any shape). `op` names the caller in the graph. Shapes are checked by the callers.
-Tensor group_norm_op(const Tensor& x, std::size_t N, std::size_t C, std::size_t HW, std::size_t G,
-                     const Tensor& weight, const Tensor& bias, float eps, const char* op);
-}  // namespace detail
 
 struct GroupNormOptions {
   int num_groups = 0;

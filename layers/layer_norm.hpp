@@ -1,17 +1,13 @@
-// LayerNorm (PyTorch's nn.LayerNorm) and its functional form: each sample is normalized over its last k
-// axes (normalized_shape) by its own mean and biased variance, in training and eval alike; weight and bias
-// have normalized_shape and apply elementwise. It runs on the group-norm kernels (G = 1 over (rows, D)).
+// LayerNorm (PyTorch's nn.LayerNorm): each sample is normalized over its last k axes (normalized_shape) by
+// its own mean and biased variance, in training and eval alike; weight and bias have normalized_shape and
+// apply elementwise. Options and parameters only: the op is layer_norm in core/ops/layer_norm.
 #pragma once
 #include <string>
 
+#include "xgrad/core/ops/layer_norm.hpp"
 #include "xgrad/layers/module.hpp"
 
 namespace xgrad {
-
-// x (*, normalized_shape) -> same shape; weight and bias of normalized_shape or undefined.
-// torch.nn.functional.layer_norm.
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
-                  const Tensor& bias = Tensor(), float eps = 1e-5f);
 
 struct LayerNormOptions {
   Shape normalized_shape;        // the trailing axes normalized together, e.g. {C, H, W} or {features}

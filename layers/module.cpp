@@ -12,6 +12,14 @@ Tensor Module::operator()(const Tensor& x) {
   return y;
 }
 
+void Module::rethrow_naming_layer(std::exception_ptr e) const {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& error) {
+    throw Error(describe() + ": " + error.what());
+  }
+}
+
 void Module::check_new_name(const std::string& name) const {
   XGRAD_CHECK(!name.empty() && name.find('.') == std::string::npos, describe(), ": the name '", name,
               "' is empty or contains a dot");
@@ -57,6 +65,17 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   XGRAD_CHECK(m != nullptr, describe(), ": sub-module '", name, "' is null");
   m->train(training_);
   children_.emplace_back(name, std::move(m));
+}
+
+std::shared_ptr<Module> Module::replace_module(const std::string& name, std::shared_ptr<Module> m) {
+  XGRAD_CHECK(m != nullptr, describe(), ": replacement for sub-module '", name, "' is null");
+  for (auto& [child_name, child] : children_) {
+    if (child_name != name) continue;
+    m->train(training_);
+    std::swap(child, m);
+    return m;
+  }
+  detail::fail(describe(), ": no sub-module named '", name, "'");
 }
 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {

@@ -18,16 +18,6 @@ Pool2d::Pool2d(const char* name, const Pool2dOptions& options) : name_(name), op
               " must be between 0 and half the kernel_size ", size2_str(k));
 }
 
-void Pool2d::check_input(const Tensor& x) const {
-  XGRAD_CHECK(x.defined(), describe(), ": the input is undefined");
-  XGRAD_CHECK(x.dim() == 4, describe(), ": expected input (N, C, H, W), got ", shape_str(x.shape()));
-  const Size2 k = options_.kernel_size, p = options_.padding;
-  XGRAD_CHECK(x.size(2) + 2 * static_cast<std::size_t>(p.h) >= static_cast<std::size_t>(k.h) &&
-                  x.size(3) + 2 * static_cast<std::size_t>(p.w) >= static_cast<std::size_t>(k.w),
-              describe(), ": input of shape ", shape_str(x.shape()), " is smaller than the kernel ", k.h, "x", k.w,
-              " after padding");
-}
-
 std::string Pool2d::describe() const {
   std::ostringstream out;
   out << name_ << "(kernel_size=" << size2_str(options_.kernel_size) << ", stride=" << size2_str(stride())
@@ -35,14 +25,13 @@ std::string Pool2d::describe() const {
   return out.str();
 }
 
+// The ops check the input (rank, a kernel that fits); their messages come back with describe() in front.
 Tensor MaxPool2d::forward(const Tensor& x) {
-  check_input(x);
-  return max_pool2d(x, options_.kernel_size, stride(), options_.padding);
+  return call_op([&] { return max_pool2d(x, options_.kernel_size, stride(), options_.padding); });
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {
-  check_input(x);
-  return avg_pool2d(x, options_.kernel_size, stride(), options_.padding);
+  return call_op([&] { return avg_pool2d(x, options_.kernel_size, stride(), options_.padding); });
 }
 
 }  // namespace xgrad

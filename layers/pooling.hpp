@@ -16,7 +16,8 @@ struct Pool2dOptions {
   Size2 padding = 0;                           // at most half the kernel on each axis
 };
 
-// The shared checks and description; `name` is the class name for messages.
+// The shared option checks and description; `name` is the class name for messages. The input is checked
+// by the ops.
 class Pool2d : public Module {
  public:
   std::string describe() const override;  // "MaxPool2d(kernel_size=2, stride=2, padding=0)"
@@ -24,7 +25,6 @@ class Pool2d : public Module {
 
  protected:
   Pool2d(const char* name, const Pool2dOptions& options);
-  void check_input(const Tensor& x) const;
   Size2 stride() const { return options_.stride.value_or(options_.kernel_size); }
 
   const char* name_;

@@ -23,7 +23,9 @@ struct ConvBnActOptions {
 
 // `activation` may be null (no activation: the block is conv -> bn). The conv has no bias: the
 // BatchNorm right after it subtracts the per-channel mean, which would cancel any bias, and its beta plays
-// the bias's role. The conv's weight is drawn from `gen`.
+// the bias's role. The conv's weight is drawn from `gen`. A ReLU activation (the class itself) runs fused
+// into the BatchNorm (BatchNormOptions::fused_relu: the same values and gradients, one pass fewer each
+// way), and child "2" is then an Identity holding its place.
 std::shared_ptr<Sequential> conv_bn_act(int in_channels, int out_channels, Size2 kernel_size,
                                         std::shared_ptr<Module> activation, Generator& gen,
                                         const ConvBnActOptions& options = {});

@@ -6,6 +6,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/kernel_args.hpp"
+#include "xgrad/layers/activations.hpp"
 #include "xgrad/layers/identity.hpp"
 
 namespace xgrad {
@@ -70,7 +71,10 @@ std::shared_ptr<Sequential> fuse_sequential(const Sequential& model) {
       continue;
     }
     fused->add(name, replacement);
-    fused->add(children[i + 1].first, std::make_shared<Identity>());
+    // A BatchNorm with a fused ReLU leaves that ReLU behind.
+    std::shared_ptr<Module> rest = bn->options().fused_relu ? std::shared_ptr<Module>(std::make_shared<ReLU>())
+                                                            : std::make_shared<Identity>();
+    fused->add(children[i + 1].first, rest);
     ++i;  // the BatchNorm is consumed
   }
   return fused;

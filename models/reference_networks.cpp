@@ -8,21 +8,33 @@
 #include "xgrad/layers/dense.hpp"
 #include "xgrad/layers/flatten.hpp"
 #include "xgrad/layers/group_norm.hpp"
+#include "xgrad/layers/identity.hpp"
 #include "xgrad/layers/layer_norm.hpp"
 #include "xgrad/layers/pooling.hpp"
 
 namespace xgrad {
 namespace {
 
+// The ReLU after `norm`, or the Identity that holds its place (names and positions stay those of the
+// unfused network, so checkpoints keep their keys) when a BatchNorm has fused it.
+std::shared_ptr<Module> make_relu(Normalization norm) {
+  if (norm == Normalization::Batch) return std::make_shared<Identity>();
+  return std::make_shared<ReLU>();
+}
+
 // Layer k of a network draws from its own stream, so variants of a network share their weights.
 Generator layer_generator(std::uint64_t seed, std::uint64_t k) { return Generator(seed * 1000003ULL + k); }
 
 // The normalization after a layer with `channels` outputs; `spatial` is (H, W) for a conv, {} for dense.
+// A BatchNorm takes the ReLU that follows it into its op (fused_relu).
 std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape& spatial) {
   switch (norm) {
-    case Normalization::Batch:
-      if (spatial.empty()) return std::make_shared<BatchNorm1d>(channels);
-      return std::make_shared<BatchNorm2d>(channels);
+    case Normalization::Batch: {
+      BatchNormOptions options(channels);
+      options.fused_relu = true;
+      if (spatial.empty()) return std::make_shared<BatchNorm1d>(options);
+      return std::make_shared<BatchNorm2d>(options);
+    }
     case Normalization::Layer: {
       Shape shape{static_cast<std::size_t>(channels)};
       shape.insert(shape.end(), spatial.begin(), spatial.end());
@@ -43,7 +55,7 @@ void add_conv_block(Sequential& net, int in, int out, Normalization norm, Size2 
                                                  .padding = 1, .bias = norm == Normalization::None},
                                    gen));
   if (auto m = make_norm(norm, out, {std::size_t(spatial.h), std::size_t(spatial.w)})) net.add(m);
-  net.add(std::make_shared<ReLU>());
+  net.add(make_relu(norm));
   net.add(std::make_shared<MaxPool2d>(2));
 }
 
@@ -75,7 +87,7 @@ std::shared_ptr<Sequential> mnist_cnn(Normalization norm, std::uint64_t seed) {
   Generator g2 = layer_generator(seed, 2);
   net->add(std::make_shared<Dense>(32 * 7 * 7, 128, g2, norm == Normalization::None));
   if (auto m = make_norm(norm, 128, {})) net->add(m);
-  net->add(std::make_shared<ReLU>());
+  net->add(make_relu(norm));
   Generator g3 = layer_generator(seed, 3);
   net->add(std::make_shared<Dense>(128, 10, g3));
   return net;

@@ -1,12 +1,7 @@
 // Sequential: see sequential.hpp.
 #include "xgrad/models/sequential.hpp"
 
-#include <typeinfo>
-
 #include "xgrad/core/error.hpp"
-#include "xgrad/layers/activations.hpp"
-#include "xgrad/layers/batch_norm.hpp"
-#include "xgrad/layers/summary_trace.hpp"
 
 namespace xgrad {
 
@@ -28,36 +23,11 @@ void Sequential::throw_wrong_type(std::size_t i) const {
                ", not of the requested type");
 }
 
-namespace {
-
-// A BatchNorm1d/2d/3d at i directly followed by a ReLU. Exact types only: a subclass may override
-// forward(), which the fused op would bypass.
-BatchNorm* batch_norm_before_relu(const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& modules,
-                                  std::size_t i) {
-  if (i + 1 >= modules.size()) return nullptr;
-  Module& m = *modules[i].second;
-  const Module& next = *modules[i + 1].second;
-  const std::type_info& type = typeid(m);
-  const bool batch_norm = type == typeid(BatchNorm1d) || type == typeid(BatchNorm2d) || type == typeid(BatchNorm3d);
-  return batch_norm && typeid(next) == typeid(ReLU) ? static_cast<BatchNorm*>(&m) : nullptr;
-}
-
-}  // namespace
-
+// Each module through operator(), which is what summary() hooks into; nothing is recognised or fused
+// here: a model that wants BatchNorm -> ReLU fused says so (BatchNormOptions::fused_relu).
 Tensor Sequential::forward(const Tensor& x) {
-  const auto& modules = children();
   Tensor y = x;
-  for (std::size_t i = 0; i < modules.size(); ++i) {
-    // BN -> ReLU, the canonical block's tail, runs as one op: the same values and gradients, one pass
-    // over the activations fewer each way. summary() still sees both calls.
-    if (BatchNorm* bn = batch_norm_before_relu(modules, i)) {
-      y = bn->forward_relu(y);
-      detail::trace_module_call(*bn, y);
-      detail::trace_module_call(*modules[++i].second, y);
-      continue;
-    }
-    y = (*modules[i].second)(y);
-  }
+  for (const auto& [name, m] : children()) y = (*m)(y);
   return y;
 }
 

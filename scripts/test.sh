@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README's second command: install what is missing, then three stages, each of which can fail the run:
 #   1. the Release build (build/) and every test, through CTest; then examples/consumer, a user's project,
-#      built and run against it each way a user takes xgrad (scripts/consumer.sh);
+#      built and run against it each way a user takes xgrad (scripts/consumer.sh); with MPI, the
+#      data-parallel tests under mpirun at 2 and 4 ranks and the fault tests (scripts/mpi_faults.sh);
 #   2. the same tests built by clang with AddressSanitizer and UndefinedBehaviorSanitizer (build-sanitize/):
 #      a sanitizer report ends its test with a failure;
 #   3. each libFuzzer harness (fuzz/) for XGRAD_FUZZ_SECONDS seconds (default 60), in the same build:
@@ -61,6 +62,37 @@ if cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$job
 else
   failed=$((failed + 1))
   summary+=("release build: FAILED")
+fi
+
+# 1c. Data-parallel (XGRAD_MPI builds only): tests/mpi/ under mpirun at 2 and 4 ranks, one OpenMP thread
+#     each, then the fault tests (scripts/mpi_faults.sh). Catch's closing line gives the counts.
+if [ -x build/tests/mpi/xgrad_mpi_tests ]; then
+  mpirun_flags=(--oversubscribe)
+  [ "$(id -u)" -ne 0 ] || mpirun_flags+=(--allow-run-as-root)
+  for np in 2 4; do
+    t0=$(date +%s)
+    OMP_NUM_THREADS=1 timeout 300 mpirun "${mpirun_flags[@]}" -np "$np" build/tests/mpi/xgrad_mpi_tests 2>&1 |
+      tee "build/mpi-tests-$np.log"
+    # "All tests passed (N assertions in M test cases)" or "test cases: M | P passed | F failed".
+    line=$(grep -E '^(All tests passed|test cases:)' "build/mpi-tests-$np.log" | tail -1)
+    if [[ $line =~ in\ ([0-9]+)\ test\ case ]]; then
+      mpi_ok=${BASH_REMATCH[1]} mpi_bad=0
+    elif [[ $line =~ \|\ ([0-9]+)\ passed\ \|\ ([0-9]+)\ failed ]]; then
+      mpi_ok=${BASH_REMATCH[1]} mpi_bad=${BASH_REMATCH[2]}
+    else
+      mpi_ok=0 mpi_bad=1
+    fi
+    passed=$((passed + mpi_ok))
+    failed=$((failed + mpi_bad))
+    summary+=("mpi tests at $np ranks: $mpi_ok passed, $mpi_bad failed ($(elapsed "$t0"))")
+  done
+  bash scripts/mpi_faults.sh build | tee build/mpi-faults.log
+  while IFS= read -r line; do
+    case "$line" in
+      "mpi fault "*": passed"*) passed=$((passed + 1)); summary+=("$line") ;;
+      "mpi fault "*": FAILED"*) failed=$((failed + 1)); summary+=("$line") ;;
+    esac
+  done <build/mpi-faults.log
 fi
 
 # 2 and 3. One clang build serves both: the library carries libFuzzer's coverage instrumentation, which

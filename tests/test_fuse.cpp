@@ -99,7 +99,8 @@ TEST_CASE("fused Conv2d and Dense give the unfused outputs in eval mode", "[fuse
   for (std::size_t i = 0; i < got_v.numel(); ++i) REQUIRE(got_v.data()[i] == Approx(expected_v.data()[i]).margin(1e-5));
 }
 
-TEST_CASE("fuse_conv_bn on a nested Sequential: same outputs, BatchNorms become Identity", "[fuse]") {
+TEST_CASE("fuse_conv_bn on a nested Sequential: same outputs, BatchNorms become Identity (or their fused ReLU)",
+          "[fuse]") {
   Generator gen(3);
   Sequential model;
   model.add("stem", conv_bn_act(3, 8, 3, std::make_shared<ReLU>(), gen));
@@ -126,7 +127,11 @@ TEST_CASE("fuse_conv_bn on a nested Sequential: same outputs, BatchNorms become 
                                           "fc.weight", "fc.bias", "out.weight", "out.bias"});
   CHECK(fused->named_buffers().empty());
   auto stem = fused->at<Sequential>(0);
-  CHECK(stem->at<Identity>(1) != nullptr);
+  // The stem's BatchNorm had its ReLU fused (conv_bn_act): a ReLU takes its place; the block's had none.
+  CHECK(stem->at<ReLU>(1) != nullptr);
+  CHECK(stem->at<Identity>(2) != nullptr);
+  CHECK(fused->at<Sequential>(1)->at<Identity>(1) != nullptr);
+  CHECK(fused->at<Sequential>(1)->at<LeakyReLU>(2) != nullptr);
   CHECK(stem->at<Conv2d>(0)->describe() == "Conv2d(3, 8, kernel_size=3, stride=1, padding=1)");
   CHECK(fused->at<Identity>(5) != nullptr);
   CHECK(fused->size() == model.size());

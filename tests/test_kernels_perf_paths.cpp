@@ -15,6 +15,7 @@
 #include "xgrad/core/kernels/batch_norm.hpp"
 #include "xgrad/core/kernels/conv2d.hpp"
 #include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/dispatch.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
 #include "xgrad/core/kernels/pool2d.hpp"
 #include "xgrad/core/storage_pool.hpp"
@@ -77,7 +78,7 @@ TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "
   for (const auto& s : shapes) {
     const kernels::Conv2dDims d = conv_dims(s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
     CAPTURE(d.N, d.C, d.H, d.W, d.O, d.KH, d.PH);
-    REQUIRE(kernels::conv2d_fast_path(d));
+    REQUIRE(kernels::conv2d_path(d) == kernels::KernelPath::Avx512);
     const auto x = random_values(std::size_t(d.N) * d.C * d.H * d.W, 1);
     const auto w = random_values(std::size_t(d.O) * d.C * d.KH * d.KW, 2);
     const auto b = random_values(std::size_t(d.O), 3);
@@ -85,18 +86,18 @@ TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "
     std::vector<float> y_ref(g.size()), dx_ref(x.size()), dw_ref(w.size());
     {
       FastPaths off(false);
-      kernels::conv2d_forward(y_ref.data(), x.data(), w.data(), b.data(), d);
-      kernels::conv2d_backward_input(dx_ref.data(), g.data(), w.data(), d);
-      kernels::conv2d_backward_weight(dw_ref.data(), g.data(), x.data(), d);
+      kernels::conv2d_forward_reference(y_ref.data(), x.data(), w.data(), b.data(), d);
+      kernels::conv2d_backward_input_reference(dx_ref.data(), g.data(), w.data(), d);
+      kernels::conv2d_backward_weight_reference(dw_ref.data(), g.data(), x.data(), d);
     }
     std::vector<float> y(g.size()), dx(x.size()), dw(w.size());
     std::vector<float> xpad(kernels::conv2d_padded_input_size(d)), work(kernels::conv2d_workspace_size(d));
-    kernels::conv2d_forward_fast(y.data(), xpad.data(), x.data(), w.data(), b.data(), work.data(), d);
-    kernels::conv2d_backward_input_fast(dx.data(), g.data(), w.data(), work.data(), d);
-    kernels::conv2d_backward_weight_fast(dw.data(), g.data(), xpad.data(), work.data(), d);
+    kernels::conv2d_forward_avx512(y.data(), xpad.data(), x.data(), w.data(), b.data(), work.data(), d);
+    kernels::conv2d_backward_input_avx512(dx.data(), g.data(), w.data(), work.data(), d);
+    kernels::conv2d_backward_weight_avx512(dw.data(), g.data(), xpad.data(), work.data(), d);
     // Without xpad (inference) each thread pads its own image: the same output, bit for bit.
     std::vector<float> y_no_pad(g.size());
-    kernels::conv2d_forward_fast(y_no_pad.data(), nullptr, x.data(), w.data(), b.data(), work.data(), d);
+    kernels::conv2d_forward_avx512(y_no_pad.data(), nullptr, x.data(), w.data(), b.data(), work.data(), d);
     CHECK(same_bits(y_no_pad, y));
 
     // sum|terms| of every output, from the direct loops in double.
@@ -312,4 +313,38 @@ TEST_CASE("the storage pool hands a freed block back to the next request of its 
   CHECK(storage_pool_stats().hits == freed.hits + 1);
   storage_pool_release();
   CHECK(storage_pool_stats().bytes_held == 0);
+}
+
+TEST_CASE("One dispatch seam: conv2d, batch norm, max pooling and gemm choose their twin the same way",
+          "[kernels][dispatch]") {
+  using kernels::KernelPath;
+  const kernels::Conv2dDims conv = conv_dims(2, 16, 14, 14, 32, 3, 1);
+  const kernels::Pool2dDims pool{.N = 2, .C = 16, .H = 28, .W = 28, .KH = 2, .KW = 2, .SH = 2, .SW = 2,
+                                 .PH = 0, .PW = 0, .OH = 14, .OW = 14};
+  auto paths = [&] {
+    return std::array<KernelPath, 4>{kernels::conv2d_path(conv), kernels::batch_norm_path(64, 196),
+                                     kernels::max_pool2d_path(pool),
+                                     kernels::gemm_path(false, false, 64, 128, 1568, 1.0f, 0.0f)};
+  };
+  {
+    // Switched off (what XGRAD_KERNELS=reference does for a whole run): every op takes its reference.
+    FastPaths off(false);
+    for (KernelPath p : paths()) CHECK(p == KernelPath::Reference);
+    CHECK(kernels::conv2d_plan(conv).path == KernelPath::Reference);
+    CHECK(kernels::conv2d_plan(conv).workspace == 0);
+  }
+  FastPaths on(true);
+  // The reference networks' sizes take the AVX-512 twin exactly when the CPU has it.
+  const KernelPath expected = kernels::cpu_has_avx512() ? KernelPath::Avx512 : KernelPath::Reference;
+  for (KernelPath p : paths()) CHECK(p == expected);
+  // Outside a twin's domain the reference runs whatever the switch: stride 2, a 3x3 window, alpha 2, empty.
+  kernels::Conv2dDims strided = conv;
+  strided.SH = strided.SW = 2;
+  CHECK(kernels::conv2d_path(strided) == KernelPath::Reference);
+  kernels::Pool2dDims window3 = pool;
+  window3.KH = window3.KW = 3;
+  CHECK(kernels::max_pool2d_path(window3) == KernelPath::Reference);
+  CHECK(kernels::gemm_path(false, false, 64, 128, 1568, 2.0f, 0.0f) == KernelPath::Reference);
+  CHECK(kernels::gemm_path(true, true, 64, 128, 1568, 1.0f, 0.0f) == KernelPath::Reference);
+  CHECK(kernels::batch_norm_path(0, 196) == KernelPath::Reference);
 }

@@ -6,6 +6,7 @@
 #include "xgrad/layers/conv2d.hpp"
 #include "xgrad/layers/dense.hpp"
 #include "xgrad/layers/flatten.hpp"
+#include "xgrad/layers/identity.hpp"
 #include "xgrad/layers/pooling.hpp"
 #include "xgrad/layers/summary.hpp"
 #include "xgrad/models/conv_bn_act.hpp"
@@ -84,7 +85,8 @@ TEST_CASE("Sequential: errors name the index, the module and the clash", "[seque
   CHECK_THROWS_WITH(seq(zeros({2, 5})), Catch::Contains("Dense(in_features=4") && Catch::Contains("(2, 5)"));
 }
 
-TEST_CASE("conv_bn_act builds Conv2d(bias=false) -> BatchNorm2d -> activation", "[sequential][conv_bn_act]") {
+TEST_CASE("conv_bn_act builds Conv2d(bias=false) -> BatchNorm2d -> activation, a ReLU fused into the BatchNorm",
+          "[sequential][conv_bn_act]") {
   Generator gen(4);
   auto block = conv_bn_act(3, 8, 3, std::make_shared<ReLU>(), gen);
   REQUIRE(block->size() == 3);
@@ -92,7 +94,12 @@ TEST_CASE("conv_bn_act builds Conv2d(bias=false) -> BatchNorm2d -> activation", 
   CHECK(!conv->bias().defined());
   CHECK(conv->padding() == Size2(1));
   CHECK(block->at<BatchNorm2d>(1)->options().num_features == 8);
-  CHECK(block->at<ReLU>(2) != nullptr);
+  // The ReLU runs inside the BatchNorm's op; an Identity keeps its place. Another activation stays apart.
+  CHECK(block->at<BatchNorm2d>(1)->options().fused_relu);
+  CHECK(block->at<Identity>(2) != nullptr);
+  auto leaky = conv_bn_act(3, 8, 3, std::make_shared<LeakyReLU>(0.1f), gen);
+  CHECK(!leaky->at<BatchNorm2d>(1)->options().fused_relu);
+  CHECK(leaky->at<LeakyReLU>(2) != nullptr);
   std::vector<std::string> names;
   for (const auto& [name, t] : block->named_parameters()) names.push_back(name);
   CHECK(names == std::vector<std::string>{"0.weight", "1.weight", "1.bias"});
@@ -182,7 +189,7 @@ TEST_CASE("summary runs in eval mode without grad and restores each module's mod
   CHECK(!conv->weight().grad().defined());
 
   // A bad input shape throws the layer's error and still restores the modes.
-  CHECK_THROWS_WITH(summary(model, {1, 3, 5, 5}), Catch::Contains("expected 1 input channels"));
+  CHECK_THROWS_WITH(summary(model, {1, 3, 5, 5}), Catch::Contains("Conv2d(1, ") && Catch::Contains("has 3 channels"));
   CHECK(model.is_training());
   CHECK(!inner->is_training());
 }

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/dispatch.hpp"
 #include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
@@ -113,7 +113,7 @@ void inference_backward_channel(float* dx, float* dgamma, float* dbeta, const fl
 
 void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
                         const float* beta, std::size_t N, std::size_t C, std::size_t HW, float eps, bool relu) {
-  if (fast_paths_enabled() && N * HW > 0) {
+  if (batch_norm_path(N, HW) == KernelPath::Avx512) {
     if (HW == 1) return fast::batch_norm_rows_forward(out, mean, var, rstd, in, gamma, beta, N, C, eps, relu);
     return fast::batch_norm_planes_forward(out, mean, var, rstd, in, gamma, beta, N, C, HW, eps, relu);
   }
@@ -146,7 +146,7 @@ void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const 
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* in,
                          const float* mean, const float* rstd, const float* gamma, std::size_t N, std::size_t C,
                          std::size_t HW, const float* relu_out) {
-  if (fast_paths_enabled() && N * HW > 0) {
+  if (batch_norm_path(N, HW) == KernelPath::Avx512) {
     if (HW == 1) return fast::batch_norm_rows_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, relu_out);
     return fast::batch_norm_planes_backward(dx, dgamma, dbeta, dy, in, mean, rstd, gamma, N, C, HW, relu_out);
   }

@@ -12,7 +12,6 @@
 #include <memory>
 
 #include "xgrad/core/kernels/conv2d_fast.hpp"
-#include "xgrad/core/kernels/cpu_features.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
 
 namespace xgrad::kernels {
@@ -115,7 +114,8 @@ std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
 
 }  // namespace
 
-void conv2d_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d) {
+void conv2d_forward_reference(float* out, const float* in, const float* weight, const float* bias,
+                              const Conv2dDims& d) {
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
   const bool parallel = batch_threads(d, d.N);
@@ -137,7 +137,7 @@ void conv2d_forward(float* out, const float* in, const float* weight, const floa
   }
 }
 
-void conv2d_backward_input(float* din, const float* dout, const float* weight, const Conv2dDims& d) {
+void conv2d_backward_input_reference(float* din, const float* dout, const float* weight, const Conv2dDims& d) {
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
   const bool parallel = batch_threads(d, d.N);
@@ -152,7 +152,7 @@ void conv2d_backward_input(float* din, const float* dout, const float* weight, c
   }
 }
 
-void conv2d_backward_weight(float* dweight, const float* dout, const float* in, const Conv2dDims& d) {
+void conv2d_backward_weight_reference(float* dweight, const float* dout, const float* in, const Conv2dDims& d) {
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P, w_size = size_t(d.O) * K;
   const int chunks = std::min(d.N, kWeightChunks);
@@ -204,12 +204,7 @@ void conv2d_backward_bias(float* dbias, const float* dout, const Conv2dDims& d) 
   }
 }
 
-// The fast path's selection and buffers; the passes are in conv2d_avx512.cpp.
-bool conv2d_fast_path(const Conv2dDims& d) {
-  return fast_paths_enabled() && d.SH == 1 && d.SW == 1 && d.DH == 1 && d.DW == 1 && d.PH < d.KH &&
-         d.PW < d.KW && d.N > 0 && d.C > 0 && d.O > 0;
-}
-
+// The AVX-512 twin's buffers and entry points; its passes are in conv2d_avx512.cpp.
 std::size_t conv2d_padded_input_size(const Conv2dDims& d) { return size_t(d.N) * fast::geometry(d).in_image; }
 
 std::size_t conv2d_workspace_size(const Conv2dDims& d) {
@@ -226,19 +221,43 @@ std::size_t conv2d_workspace_size(const Conv2dDims& d) {
   return std::max({forward, input, weight});
 }
 
-void conv2d_forward_fast(float* out, float* xpad, const float* in, const float* weight, const float* bias,
-                         float* workspace, const Conv2dDims& d) {
+void conv2d_forward_avx512(float* out, float* xpad, const float* in, const float* weight, const float* bias,
+                           float* workspace, const Conv2dDims& d) {
   fast::forward(out, xpad, in, weight, bias, workspace, d);
 }
 
-void conv2d_backward_input_fast(float* din, const float* dout, const float* weight, float* workspace,
-                                const Conv2dDims& d) {
+void conv2d_backward_input_avx512(float* din, const float* dout, const float* weight, float* workspace,
+                                  const Conv2dDims& d) {
   fast::backward_input(din, dout, weight, workspace, d);
 }
 
-void conv2d_backward_weight_fast(float* dweight, const float* dout, const float* xpad, float* workspace,
-                                 const Conv2dDims& d) {
+void conv2d_backward_weight_avx512(float* dweight, const float* dout, const float* xpad, float* workspace,
+                                   const Conv2dDims& d) {
   fast::backward_weight(dweight, dout, xpad, workspace, d);
+}
+
+// The dispatched entry points: the plan's twin.
+Conv2dPlan conv2d_plan(const Conv2dDims& d) {
+  if (conv2d_path(d) == KernelPath::Reference) return {KernelPath::Reference, 0, 0};
+  return {KernelPath::Avx512, conv2d_padded_input_size(d), conv2d_workspace_size(d)};
+}
+
+void conv2d_forward(const Conv2dPlan& plan, float* out, float* saved, const float* in, const float* weight,
+                    const float* bias, float* workspace, const Conv2dDims& d) {
+  if (plan.path == KernelPath::Avx512) return conv2d_forward_avx512(out, saved, in, weight, bias, workspace, d);
+  conv2d_forward_reference(out, in, weight, bias, d);
+}
+
+void conv2d_backward_input(const Conv2dPlan& plan, float* din, const float* dout, const float* weight,
+                           float* workspace, const Conv2dDims& d) {
+  if (plan.path == KernelPath::Avx512) return conv2d_backward_input_avx512(din, dout, weight, workspace, d);
+  conv2d_backward_input_reference(din, dout, weight, d);
+}
+
+void conv2d_backward_weight(const Conv2dPlan& plan, float* dweight, const float* dout, const float* in,
+                            const float* saved, float* workspace, const Conv2dDims& d) {
+  if (plan.path == KernelPath::Avx512) return conv2d_backward_weight_avx512(dweight, dout, saved, workspace, d);
+  conv2d_backward_weight_reference(dweight, dout, in, d);
 }
 
 }  // namespace xgrad::kernels

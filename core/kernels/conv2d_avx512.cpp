@@ -1,5 +1,5 @@
 // The fast convolution passes with AVX-512 (geometry in conv2d_fast.hpp). Compiled for AVX-512 between
-// avx512_begin.hpp and avx512_end.hpp and called only when cpu_features says the CPU has it; nothing here
+// avx512_begin.hpp and avx512_end.hpp and called only where dispatch.hpp's conv2d_path says so; nothing here
 // is inline in a header, so no AVX-512 code can leak into the portable paths.
 //
 // Forward and input gradient are rows_tile (avx512_tiles.hpp) over the shifted input rows: 8 output

@@ -1,6 +1,6 @@
 // The AVX-512 entry points of the pooling, batch-norm and matrix-product kernels (pool2d_avx512.cpp,
-// batch_norm_avx512.cpp, gemm_avx512.cpp). Internal to core/kernels: the portable kernels call them only when
-// fast_paths_enabled() (cpu_features.hpp), and they compute exactly what the portable loops compute.
+// batch_norm_avx512.cpp, gemm_avx512.cpp). Internal to core/kernels: the kernels' entry points call them only
+// where dispatch.hpp says so, and they compute exactly what the portable loops compute.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
-// gemm: see gemm.hpp. The only file that includes cblas.h. With fast paths on, alpha 1 and beta 0 (what
-// the dense layers and matmul ask), products of 2^16 multiply-adds and more go to the AVX-512 kernels of
-// gemm_avx512.cpp instead of OpenBLAS, which this environment confines to AVX2 (OPENBLAS_CORETYPE=Haswell).
+// gemm: see gemm.hpp. The only file that includes cblas.h. Where dispatch.hpp's gemm_path says so (alpha 1
+// and beta 0, what the dense layers and matmul ask, from 2^16 multiply-adds), the AVX-512 kernels of
+// gemm_avx512.cpp run instead of OpenBLAS, which this environment confines to AVX2 (OPENBLAS_CORETYPE=Haswell).
 //
 // OpenBLAS is never left to thread on its own: its threads and the library's OpenMP regions would take
 // turns waking each other, which on a loaded machine costs a scheduler time slice per call (measured:
@@ -15,7 +15,7 @@
 
 #include <cstdint>
 
-#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/dispatch.hpp"
 #include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
@@ -23,9 +23,6 @@ namespace {
 
 // Below this many multiply-adds a parallel region costs more than it saves.
 constexpr std::int64_t kThreadedFrom = std::int64_t(1) << 18;
-// From this many multiply-adds the AVX-512 products (gemm_avx512.cpp) beat OpenBLAS's AVX2 kernels,
-// whose packing dominates small products.
-constexpr std::int64_t kFastFrom = std::int64_t(1) << 16;
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
            int ldb, float beta, float* C, int ldc) {
@@ -45,8 +42,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     }
     return;
   }
-  if (fast_paths_enabled() && alpha == 1.0f && beta == 0.0f && !(trans_a && trans_b) &&
-      std::int64_t(M) * N * K >= kFastFrom) {
+  if (gemm_path(trans_a, trans_b, M, N, K, alpha, beta) == KernelPath::Avx512) {
     if (trans_b) return fast::gemm_dots(M, N, K, A, lda, B, ldb, C, ldc);
     return fast::gemm_rows(trans_a, M, N, K, A, lda, B, ldb, C, ldc);
   }

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <limits>
 
-#include "xgrad/core/kernels/cpu_features.hpp"
+#include "xgrad/core/kernels/dispatch.hpp"
 #include "xgrad/core/kernels/fast_paths.hpp"
 
 namespace xgrad::kernels {
@@ -29,16 +29,11 @@ bool worth_threads(const Pool2dDims& d) {
   return size_t(d.N) * d.C * d.OH * d.OW * d.KH * d.KW > 32768;
 }
 
-// The reference networks' pooling, which the AVX-512 path handles.
-bool is_2x2(const Pool2dDims& d) {
-  return d.KH == 2 && d.KW == 2 && d.SH == 2 && d.SW == 2 && d.PH == 0 && d.PW == 0 && fast_paths_enabled();
-}
-
 }  // namespace
 
 void max_pool2d_forward(float* out, std::int32_t* argmax, const float* in, const Pool2dDims& d) {
   const int planes = d.N * d.C;
-  if (is_2x2(d)) return fast::max_pool2x2_forward(out, argmax, in, planes, d.H, d.W);
+  if (max_pool2d_path(d) == KernelPath::Avx512) return fast::max_pool2x2_forward(out, argmax, in, planes, d.H, d.W);
   // out[p, oh, ow] = max over the window's inside of in[p, h, w]; argmax the first h W + w reaching it.
 #pragma omp parallel for schedule(static) if (worth_threads(d))
   for (int p = 0; p < planes; ++p) {

@@ -88,46 +88,28 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const float* b = data_or_null(bias);
-  if (kernels::conv2d_fast_path(d)) {
-    // The direct AVX-512 path; its zero-padded copy of x serves the weight gradient too (without a graph
-    // to record, each thread pads one image at a time instead).
-    Tensor workspace = empty({kernels::conv2d_workspace_size(d)});
-    if (!needs_grad(inputs)) {
-      kernels::conv2d_forward_fast(out.data(), nullptr, x.data(), weight.data(), b, workspace.data(), d);
-      return out;
-    }
-    Tensor xpad = empty({kernels::conv2d_padded_input_size(d)});
-    kernels::conv2d_forward_fast(out.data(), xpad.data(), x.data(), weight.data(), b, workspace.data(), d);
-    return record(out, "conv2d", inputs, [x, weight, bias, xpad, d](const Tensor& g) {
-      std::vector<Tensor> grads(bias.defined() ? 3 : 2);
-      Tensor work = empty({kernels::conv2d_workspace_size(d)});
-      if (x.requires_grad()) {
-        grads[0] = empty(x.shape());
-        kernels::conv2d_backward_input_fast(grads[0].data(), g.data(), weight.data(), work.data(), d);
-      }
-      if (weight.requires_grad()) {
-        grads[1] = empty(weight.shape());
-        kernels::conv2d_backward_weight_fast(grads[1].data(), g.data(), xpad.data(), work.data(), d);
-      }
-      if (bias.defined() && bias.requires_grad()) {
-        grads[2] = empty(bias.shape());
-        kernels::conv2d_backward_bias(grads[2].data(), g.data(), d);
-      }
-      return grads;
-    });
-  }
-  kernels::conv2d_forward(out.data(), x.data(), weight.data(), b, d);
-  if (!needs_grad(inputs)) return out;
+  // The twin is chosen once, in core/kernels (conv2d_plan); the backward runs the forward's twin. On the
+  // AVX-512 path `saved` is the zero-padded copy of x that serves the weight gradient (without a graph to
+  // record, each thread pads one image at a time instead).
+  const kernels::Conv2dPlan plan = kernels::conv2d_plan(d);
+  auto buffer = [](std::size_t size) { return size > 0 ? empty({size}) : Tensor(); };
+  const bool backward = needs_grad(inputs);
+  Tensor workspace = buffer(plan.workspace), saved = backward ? buffer(plan.saved) : Tensor();
+  kernels::conv2d_forward(plan, out.data(), data_or_null(saved), x.data(), weight.data(), b,
+                          data_or_null(workspace), d);
+  if (!backward) return out;
   // dx = conv_transpose(g, weight); dweight = sum_n g_n col_n^T; dbias = sum of g over n, oh, ow.
-  return record(out, "conv2d", inputs, [x, weight, bias, d](const Tensor& g) {
+  return record(out, "conv2d", inputs, [x, weight, bias, saved, plan, d, buffer](const Tensor& g) {
     std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+    Tensor work = buffer(plan.workspace);
     if (x.requires_grad()) {
       grads[0] = empty(x.shape());
-      kernels::conv2d_backward_input(grads[0].data(), g.data(), weight.data(), d);
+      kernels::conv2d_backward_input(plan, grads[0].data(), g.data(), weight.data(), data_or_null(work), d);
     }
     if (weight.requires_grad()) {
       grads[1] = empty(weight.shape());
-      kernels::conv2d_backward_weight(grads[1].data(), g.data(), x.data(), d);
+      kernels::conv2d_backward_weight(plan, grads[1].data(), g.data(), x.data(), data_or_null(saved),
+                                      data_or_null(work), d);
     }
     if (bias.defined() && bias.requires_grad()) {
       grads[2] = empty(bias.shape());

@@ -125,14 +125,35 @@ nlohmann::json epoch_json(const EpochResult& r) {
           {"seconds", r.seconds}};
 }
 
+// The epoch's training figures over every rank: losses and accuracies weighted by the ranks' samples,
+// images per second as all images over the slowest rank's time.
+void reduce_over_ranks(EpochResult& r, const DataParallelHooks& dp) {
+  const double n = double(r.samples);
+  double sums[3] = {r.train_loss * n, r.train_accuracy * n, n};
+  dp.allreduce(sums, 3, false);
+  double seconds = r.seconds;
+  dp.allreduce(&seconds, 1, true);
+  r.train_loss = sums[2] > 0 ? sums[0] / sums[2] : 0.0;
+  r.train_accuracy = sums[2] > 0 ? sums[1] / sums[2] : 0.0;
+  r.samples = static_cast<std::size_t>(sums[2]);
+  r.seconds = seconds;
+  r.images_per_second = seconds > 0 ? sums[2] / seconds : 0.0;
+}
+
 }  // namespace
 
 int run_classifier(const ClassifierConfig& c, const std::string& architecture, Module& model, DataLoader& train,
-                   DataLoader& test) {
+                   DataLoader& test, const DataParallelHooks& dp) {
+  XGRAD_CHECK(dp.ranks == 1 || c.on_nan == "stop", "--on-nan rollback works on one process only (under mpirun a "
+              "NaN on any rank stops every rank)");
   omp_set_num_threads(c.threads);
   auto optimizer = make_optimizer(c, model);
   auto scheduler = make_scheduler(c, *optimizer, train.size());
   nlohmann::json report = {{"config", config_json(c, architecture)}, {"epochs", nlohmann::json::array()}};
+  if (dp.ranks > 1) {
+    report["config"]["ranks"] = dp.ranks;
+    report["config"]["sync_bn"] = dp.sync_bn;
+  }
 
   int first_epoch = 1;
   if (!c.resume.empty()) {
@@ -144,6 +165,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
   }
 
   auto save = [&](int epoch) {
+    if (!dp.is_root()) return;
     TrainingState state;
     state.epoch = epoch;
     state.step = static_cast<std::int64_t>(epoch) * static_cast<std::int64_t>(train.size());
@@ -160,7 +182,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     const std::string label = "epoch " + std::to_string(epoch) + "/" + std::to_string(c.epochs);
     EpochResult r;
     try {
-      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label);
+      r = train_epoch(model, train, *optimizer, scheduler.get(), epoch, label, nullptr, dp.average_gradients);
     } catch (const NonFiniteError& e) {
       if (!rollback) throw;
       if (rollbacks == c.max_rollbacks) {
@@ -186,7 +208,8 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
       epoch = static_cast<int>(state.epoch);  // the loop's ++ retries the epoch after it
       continue;
     }
-    r.test_accuracy = evaluate(model, test);
+    if (dp.ranks > 1) reduce_over_ranks(r, dp);
+    if (dp.is_root()) r.test_accuracy = evaluate(model, test);  // the same weights everywhere
     std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
                  epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
     report["epochs"].push_back(epoch_json(r));
@@ -199,7 +222,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
                 100 * last["test_accuracy"].get<double>(), c.epochs, last["images_per_second"].get<double>(),
                 report["peak_rss_mb"].get<double>());
   }
-  if (!c.report.empty()) write_file_atomically(c.report, report.dump(2) + "\n");
+  if (!c.report.empty() && dp.is_root()) write_file_atomically(c.report, report.dump(2) + "\n");
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "examples/common/data_parallel.hpp"
 #include "xgrad/data/data_loader.hpp"
 #include "xgrad/layers/module.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
@@ -48,7 +49,10 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& config, Opti
 // A NaN or an infinity in training throws NonFiniteError (on_nan "stop"), or (on_nan "rollback") reloads
 // the checkpoint of the last good epoch, divides the learning rate by 10 and retries, at most
 // max_rollbacks times. Returns the process exit status.
+// Data-parallel (`dp` from DataParallel::prepare, `train` sharded): gradients averaged every step, the
+// epoch's training figures over every rank, only rank 0 evaluates, saves and reports; --on-nan rollback
+// is refused (a NaN on one rank ends the job instead, see data_parallel.hpp).
 int run_classifier(const ClassifierConfig& config, const std::string& architecture, Module& model,
-                   DataLoader& train, DataLoader& test);
+                   DataLoader& train, DataLoader& test, const DataParallelHooks& dp = {});
 
 }  // namespace xgrad::examples

@@ -74,7 +74,8 @@ std::vector<NamedTensor> gradients(const std::vector<NamedTensor>& parameters) {
 }  // namespace
 
 EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
-                        int epoch, const std::string& label, const StepCallback& on_step) {
+                        int epoch, const std::string& label, const StepCallback& on_step,
+                        const GradientHook& after_backward) {
   model.train();
   const std::vector<NamedTensor> parameters = model.named_parameters();
   ProgressLine progress(label, loader.size());
@@ -91,6 +92,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
                            " (lower the learning rate?)");
     }
     loss.backward();
+    if (after_backward) after_backward(batch.labels.size());
     // A finite loss can still give an infinite gradient (an overflow in backward); one step with it would
     // write NaN into every weight it reaches.
     if (const std::string bad = first_non_finite(gradients(parameters), "the gradient of"); !bad.empty()) {
@@ -121,6 +123,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
   EpochResult result;
   result.epoch = epoch;
   result.seconds = progress.finish();
+  result.samples = seen;
   result.train_loss = seen ? loss_sum / double(seen) : 0.0;
   result.train_accuracy = seen ? double(correct) / double(seen) : 0.0;
   result.images_per_second = result.seconds > 0 ? double(seen) / result.seconds : 0.0;

@@ -1,0 +1,108 @@
+// batch_norm: argument checks, then one graph op whose backward is the fused analytic kernel
+// (kernels::batch_norm_backward), or in inference the op with the statistics held constant. The
+// running-statistics update is bookkeeping outside the graph.
+#include "xgrad/core/ops/batch_norm.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "xgrad/core/autograd.hpp"
+#include "xgrad/core/error.hpp"
+#include "xgrad/core/kernel_args.hpp"
+#include "xgrad/core/kernels/batch_norm.hpp"
+
+namespace xgrad {
+namespace {
+
+// No allocation here: the op runs three times per step in the reference networks.
+void check_arguments(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, bool training, float momentum, float eps, std::size_t HW) {
+  const Shape& s = x.shape();
+  XGRAD_CHECK(running_mean.defined() == running_var.defined(),
+              "batch_norm: running_mean and running_var must be both defined or both undefined");
+  const std::pair<const Tensor*, const char*> per_channel[] = {
+      {&running_mean, "running_mean"}, {&running_var, "running_var"}, {&weight, "weight"}, {&bias, "bias"}};
+  for (const auto& [t, what] : per_channel) {
+    XGRAD_CHECK(!t->defined() || (t->dim() == 1 && t->shape()[0] == s[1]), "batch_norm: ", what, " of shape ",
+                shape_str(t->shape()), " does not match the ", s[1], " channels of input ", shape_str(s));
+  }
+  XGRAD_CHECK(eps >= 0.0f && std::isfinite(eps), "batch_norm: eps must be finite and >= 0, got ", eps);
+  XGRAD_CHECK(momentum >= 0.0f && momentum <= 1.0f, "batch_norm: momentum must be in [0, 1], got ", momentum);
+  if (training) {
+    XGRAD_CHECK(s[0] * HW > 1, "batch_norm: expected more than 1 value per channel when training, ",
+                "got input size ", shape_str(s));
+  } else {
+    XGRAD_CHECK(running_mean.defined(), "batch_norm: running_mean and running_var are needed when not training "
+                "(input ", shape_str(s), ")");
+  }
+}
+
+// PyTorch: running = (1 - momentum) running + momentum batch; Keras: moving = momentum moving +
+// (1 - momentum) batch. w is the batch's weight either way. Computed in double, rounded once.
+void update_running_stats(Tensor& running_mean, Tensor& running_var, const Tensor& batch_mean,
+                          const Tensor& batch_var, std::size_t count, float momentum, const BatchNormExtras& extras) {
+  const double m = momentum;
+  const double w = extras.convention == MomentumConvention::PyTorch ? m : 1.0 - m;
+  // Unbiased: var * M / (M - 1); the checks guarantee M > 1.
+  const double correction = extras.unbiased_running_var ? double(count) / double(count - 1) : 1.0;
+  float* rm = running_mean.data();
+  float* rv = running_var.data();
+  for (std::size_t c = 0; c < batch_mean.numel(); ++c) {
+    rm[c] = static_cast<float>((1.0 - w) * rm[c] + w * batch_mean.data()[c]);
+    rv[c] = static_cast<float>((1.0 - w) * rv[c] + w * (batch_var.data()[c] * correction));
+  }
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, float momentum, float eps, const BatchNormExtras& extras) {
+  XGRAD_CHECK(x.defined() && x.dim() >= 2, "batch_norm: expected input of shape (N, C, *), got ",
+              x.defined() ? shape_str(x.shape()) : "undefined");
+  const Shape& s = x.shape();
+  const std::size_t N = s[0], C = s[1];
+  std::size_t HW = 1;  // 1 for (N, C)
+  for (std::size_t i = 2; i < s.size(); ++i) HW *= s[i];
+  check_arguments(x, running_mean, running_var, weight, bias, training, momentum, eps, HW);
+  const bool relu = extras.relu;
+  Tensor out = empty(s);
+
+  if (training) {
+    Tensor mean = empty({C}), var = empty({C}), rstd = empty({C});
+    kernels::batch_norm_forward(out.data(), mean.data(), var.data(), rstd.data(), x.data(), data_or_null(weight),
+                                data_or_null(bias), N, C, HW, eps, relu);
+    if (running_mean.defined()) {
+      Tensor rm = running_mean, rv = running_var;  // handles on the caller's storage
+      update_running_stats(rm, rv, mean, var, N * HW, momentum, extras);
+    }
+    // The fused backward: see kernels::batch_norm_backward for the formula. With the ReLU it reads the
+    // output (detached: the closure must not own the node that owns it) for the ReLU's mask.
+    return record(out, relu ? "batch_norm_relu" : "batch_norm", {x, weight, bias},
+                  [x, mean, rstd, weight, bias, y = relu ? out.detach() : Tensor(), N, C, HW](const Tensor& g) {
+                    Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
+                    kernels::batch_norm_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
+                                                 g.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
+                                                 N, C, HW, data_or_null(y));
+                    return std::vector<Tensor>{dx, dgamma, dbeta};
+                  });
+  }
+
+  // Inference: the running estimates, copied so that a later training step cannot change this graph.
+  Tensor mean = running_mean.clone(), rstd = empty({C});
+  for (std::size_t c = 0; c < C; ++c) {
+    rstd.data()[c] = static_cast<float>(1.0 / std::sqrt(double(running_var.data()[c]) + double(eps)));
+  }
+  kernels::batch_norm_inference(out.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
+                                data_or_null(bias), N, C, HW, relu);
+  // dx = gamma rstd dy; the statistics are constants.
+  return record(out, relu ? "batch_norm_inference_relu" : "batch_norm_inference", {x, weight, bias},
+                [x, mean, rstd, weight, bias, y = relu ? out.detach() : Tensor(), N, C, HW](const Tensor& g) {
+                  Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
+                  kernels::batch_norm_inference_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
+                                                         g.data(), x.data(), mean.data(), rstd.data(),
+                                                         data_or_null(weight), N, C, HW, data_or_null(y));
+                  return std::vector<Tensor>{dx, dgamma, dbeta};
+                });
+}
+
+}  // namespace xgrad
