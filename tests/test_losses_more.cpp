@@ -113,7 +113,7 @@ TEST_CASE("binary_cross_entropy_with_logits: stable, with weight and pos_weight"
   const Tensor y = Tensor{0.3f, -0.8f}, target{1.0f, 0.25f};
   check_close(binary_cross_entropy_with_logits(y, target), as_double(binary_cross_entropy(sigmoid(y), target)), 1e-6);
   CHECK_THROWS_WITH(binary_cross_entropy_with_logits(x, t, Tensor(), Tensor{1, 2}),
-                    Catch::Contains("pos_weight of shape (2) does not broadcast"));
+                    Catch::Contains("binary_cross_entropy_with_logits") && Catch::Contains("(2, 3) and (2)"));
   Tensor logits = random_param({3, 3}, 33);
   Generator gen(6);
   Tensor targets = rand({3, 3}, gen).set_requires_grad();
