@@ -1,6 +1,8 @@
 // What a Tensor points to: storage, shape and the autograd fields. Private to the library's .cpp files:
 // including it pulls in xtensor, which the public headers avoid.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,7 +17,19 @@ namespace xgrad {
 
 // Flat float32 buffer, uninitialized, 64-byte aligned; reshape and detach share it between tensors. Its
 // memory comes from the storage pool, so that a training step reuses the previous step's buffers.
-using Storage = xt::uvector<float, PoolAllocator<float>>;
+// `version` counts modifications (PyTorch's version counter): relaxed load and store, not a locked
+// increment, since it only has to move, and data() is called in loops.
+struct Storage : xt::uvector<float, PoolAllocator<float>> {
+  using xt::uvector<float, PoolAllocator<float>>::uvector;
+  std::atomic<std::uint32_t> version{0};
+  void bump() { version.store(version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+};
+
+// A tensor an op's backward reads, with the version it had when the op ran (checked by the engine).
+struct SavedVersion {
+  std::shared_ptr<Storage> storage;
+  std::uint32_t version;
+};
 
 // One recorded op: its inputs and the closure that maps the output's gradient to theirs.
 struct Node {
@@ -29,13 +43,16 @@ struct Node {
   const char* op = "";
   std::vector<Tensor> inputs;
   std::function<std::vector<Tensor>(const Tensor& grad_output)> backward;
+  std::vector<SavedVersion> saved;  // checked before backward runs
 };
 
 struct TensorImpl {
   Shape shape;
   std::shared_ptr<Storage> storage;
   bool requires_grad = false;
-  Tensor grad;
+  Tensor grad;                    // a leaf's gradient, or a non-leaf's pending one during backward()
+  Tensor retained_grad;           // a non-leaf's gradient kept by retain_grad()
+  bool retains_grad = false;
   std::shared_ptr<Node> grad_fn;  // null for leaves
   std::uint64_t visit_mark = 0;   // used by the engine's topological sort
 };

@@ -127,6 +127,20 @@ Tensor gelu(const Tensor& x) {
                });
 }
 
+Tensor softplus(const Tensor& x, float beta, float threshold) {
+  XGRAD_CHECK(beta != 0.0f, "softplus: beta must be nonzero");
+  // dy = sigmoid(beta x) = z / (1 + z) with z = exp(beta x), and 1 above the threshold, as torch.
+  return unary(x, "softplus",
+               [beta, threshold](float v) {
+                 return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta;
+               },
+               [beta, threshold](float v, float) {
+                 if (v * beta > threshold) return 1.0f;
+                 const float z = std::exp(v * beta);
+                 return z / (z + 1.0f);
+               });
+}
+
 Tensor softmax(const Tensor& x, int axis) { return softmax_op(x, axis, false, "softmax"); }
 
 Tensor log_softmax(const Tensor& x, int axis) { return softmax_op(x, axis, true, "log_softmax"); }

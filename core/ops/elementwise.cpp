@@ -40,7 +40,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return record(out, "mul", {a, b}, [a, b](const Tensor& g) {
     return std::vector<Tensor>{a.requires_grad() ? mul(g, b) : Tensor(),
                                b.requires_grad() ? mul(g, a) : Tensor()};
-  });
+  }, {a, b});
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
@@ -50,7 +50,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
     Tensor ga = div(g, b);
     return std::vector<Tensor>{a.requires_grad() ? ga : Tensor(),
                                b.requires_grad() ? neg(div(mul(ga, a), b)) : Tensor()};
-  });
+  }, {a, b});
 }
 
 Tensor add(const Tensor& a, float b) {
@@ -81,6 +81,19 @@ Tensor pow(const Tensor& x, float p) {
   // d(x^p) = p x^(p-1)
   return unary(x, "pow", [p](float v) { return std::pow(v, p); },
                [p](float v, float) { return p * std::pow(v, p - 1.0f); });
+}
+
+Tensor sin(const Tensor& x) {
+  return unary(x, "sin", [](float v) { return std::sin(v); }, [](float v, float) { return std::cos(v); });
+}
+
+Tensor cos(const Tensor& x) {
+  return unary(x, "cos", [](float v) { return std::cos(v); }, [](float v, float) { return -std::sin(v); });
+}
+
+Tensor log1p(const Tensor& x) {
+  return unary(x, "log1p", [](float v) { return std::log1p(v); },
+               [](float v, float) { return 1.0f / (1.0f + v); });
 }
 
 Tensor abs(const Tensor& x) {
