@@ -15,6 +15,20 @@ namespace {
 thread_local bool grad_mode = true;
 std::atomic<std::uint64_t> next_mark{1};
 
+// The tensor that receives input i's gradient: the input itself, unless an in-place op has since given
+// it a new grad_fn, in which case the copy that took over the grad_fn this op saw. Null when the input
+// did not require grad when the op ran.
+std::shared_ptr<TensorImpl> edge_target(const Node& node, std::size_t i) {
+  const Edge& edge = node.edges[i];
+  const std::shared_ptr<TensorImpl>& impl = node.inputs[i].impl_ptr();
+  if (!edge.requires_grad || !impl) return nullptr;
+  if (impl->grad_fn == edge.fn) return impl;
+  std::shared_ptr<TensorImpl> earlier = edge.fn ? edge.fn->output.lock() : nullptr;
+  XGRAD_CHECK(earlier, "backward: the graph through '", edge.fn ? edge.fn->op : "a leaf", "' (an input of '",
+              node.op, "' modified in place since) was already freed by an earlier backward()");
+  return earlier;
+}
+
 // Depth-first post-order with an explicit stack (no recursion limit on deep graphs). Children are
 // visited in recorded order, so the order, and with it every floating-point sum, is reproducible.
 // The order holds owning pointers: freeing a node's inputs must not free a tensor still to be visited.
@@ -30,7 +44,7 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::vector<std
       auto& [impl, next_child] = stack.back();
       const Node* node = impl->grad_fn.get();
       if (node && next_child < node->inputs.size()) {
-        const std::shared_ptr<TensorImpl>& child = node->inputs[next_child++].impl_ptr();
+        std::shared_ptr<TensorImpl> child = edge_target(*node, next_child++);
         if (child && child->requires_grad && child->visit_mark != mark) {
           child->visit_mark = mark;
           stack.emplace_back(child, 0);
@@ -140,14 +154,16 @@ void backward_in_order(const std::vector<std::shared_ptr<TensorImpl>>& order, Ca
     XGRAD_CHECK(grads.size() == node->inputs.size(), "backward: '", node->op, "' returned ", grads.size(),
                 " gradients for ", node->inputs.size(), " inputs");
     for (std::size_t i = 0; i < grads.size(); ++i) {
-      TensorImpl* input = node->inputs[i].impl();
-      if (!input || !input->requires_grad || !grads[i].defined()) continue;
+      if (!grads[i].defined()) continue;
+      const std::shared_ptr<TensorImpl> input = edge_target(*node, i);
+      if (!input || !input->requires_grad) continue;
       Tensor g = grads[i].shape() == input->shape ? grads[i] : sum_to_shape(grads[i], input->shape);
-      accumulate(input, g, capture);
+      accumulate(input.get(), g, capture);
     }
     // Free the graph: the closure's captures and the references to the inputs.
     node->backward = nullptr;
     node->inputs.clear();
+    node->edges.clear();
   }
 }
 
@@ -157,14 +173,21 @@ Node::~Node() {
   std::vector<std::shared_ptr<Node>> pending;
   // Drops a node's closure and inputs, taking over the grad_fn of every input this node alone keeps alive,
   // so that input's destruction does not recurse into its own node.
+  // The edges' references to the same nodes go to `pending` too: a node is released when its last
+  // reference there is popped.
   auto release = [&pending](Node& node) {
     node.backward = nullptr;
     std::vector<Tensor> inputs = std::move(node.inputs);
+    std::vector<Edge> edges = std::move(node.edges);
     node.inputs.clear();
+    node.edges.clear();
     for (Tensor& input : inputs) {
       TensorImpl* impl = input.impl();
       if (impl && impl->grad_fn && input.impl_ptr().use_count() == 1) pending.push_back(std::move(impl->grad_fn));
       input = Tensor();  // a repeated input (x * x) is alone by its second occurrence
+    }
+    for (Edge& edge : edges) {
+      if (edge.fn) pending.push_back(std::move(edge.fn));
     }
   };
   release(*this);
@@ -196,6 +219,11 @@ Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, Backwar
   auto node = std::make_shared<Node>();
   node->op = op;
   node->inputs = std::move(inputs);
+  node->edges.reserve(node->inputs.size());
+  for (const Tensor& t : node->inputs) {
+    node->edges.push_back({t.defined() ? t.impl()->grad_fn : nullptr, t.requires_grad()});
+  }
+  node->output = output.impl_ptr();
   node->backward = std::move(backward);
   for (const Tensor& t : saved) {
     if (t.defined()) node->saved.push_back({t.impl()->storage, t.impl()->storage->version.load()});

@@ -34,8 +34,10 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches `backward` to `output` if needs_grad(inputs); returns output. Closures must not capture
 // `output` itself (that would be a cycle): capture output.detach(), which shares the storage.
-// `saved` lists the tensors the closure reads (inputs or the output): their versions are noted now and
-// backward() throws if one was modified in place in between (PyTorch's saved-tensor check).
+// `saved` lists the tensors the closure will read (inputs or the output), and only those: given which
+// inputs require grad, mul(a, w) with a constant a reads a alone. Their versions are noted now, and
+// backward() throws if one was modified in place in between (PyTorch's saved-tensor check); a tensor not
+// saved may be modified freely. Undefined entries are skipped.
 Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward,
               const std::vector<Tensor>& saved = {});
 

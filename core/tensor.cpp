@@ -24,7 +24,7 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   try {
-    impl->storage = std::make_shared<Storage>(n);
+    impl->attach(std::make_shared<Storage>(n));
   } catch (const std::exception&) {  // std::bad_alloc, or std::length_error from the vector
     detail::fail("Tensor: out of memory allocating ", n * sizeof(float), " bytes for a tensor of shape ",
                  shape_str(shape));

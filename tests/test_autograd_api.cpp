@@ -128,9 +128,8 @@ TEST_CASE("in-place methods: values, broadcasting and PyTorch's refusals", "[aut
 }
 
 TEST_CASE("in-place on a non-leaf takes the op into its history", "[autograd_api][gradcheck]") {
-  // f(a, b) = (((a + a) += b) / 2 - b) *= a, copy_ and masked_fill_ likewise; checked by finite
-  // differences. (a + a: add saves nothing, so its output's storage is not shared and may be written in
-  // place. After *= a, h is saved by the mul: writing it again would throw at backward.)
+  // f(a, b) = (((a + a) += b) - b) / 2) *= a, copy_ and masked_fill_ likewise; checked by finite
+  // differences. (More chains, and the comparison with the out-of-place twin: test_autograd_inplace.cpp.)
   Tensor a = random_param({2, 3}, 21), b = random_param({3}, 22);
   check_gradients([](const Inputs& in) {
     Tensor h = in[0] + in[0];

@@ -1,10 +1,12 @@
 // Tensor's in-place methods (add_, mul_, copy_, +=, ...). Each is its out-of-place op applied to the
-// tensor's current value, written back into the tensor's storage (bumping its version, so a backward
-// that needs the old values throws). Under grad mode the tensor takes the op into its history, as
-// PyTorch rebases a non-leaf; a leaf that requires grad refuses, as in PyTorch (wrap such updates,
-// an optimizer's, in NoGradGuard).
+// tensor's current value, written back into the tensor's storage. Under grad mode the tensor's history
+// is rebased as PyTorch does: the old value (a copy carrying the old grad_fn) becomes the op's input, and
+// the tensor gets the op's grad_fn. The write bumps the storage's version, so an earlier op that saved
+// this tensor for its backward throws at backward(); an op that saved nothing does not care. A leaf that
+// requires grad refuses, as in PyTorch (wrap such updates, an optimizer's, in NoGradGuard).
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
@@ -24,30 +26,34 @@ Tensor& apply_inplace(Tensor& self, const char* op, std::initializer_list<Tensor
     XGRAD_CHECK(!(self.is_leaf() && self.requires_grad()), op, ": a leaf tensor that requires grad cannot be "
                 "modified in place while grad mode is on (as in PyTorch); use a NoGradGuard for updates such "
                 "as an optimizer's, or the out-of-place op");
-    // A view (reshape) or a detached copy on the same storage would see the new values with its old
-    // history: a wrong gradient. Refuse rather than guess.
-    XGRAD_CHECK(self.impl()->storage.use_count() == 1, op, ": the tensor of shape ", shape_str(self.shape()),
-                " is in the autograd graph and shares its storage (a view such as reshape, a detach(), or a "
-                "tensor an op saved for backward): use the out-of-place op");
+    // A reshape view of this tensor (or the tensor this one views) would see the new values with its old
+    // history: a wrong gradient. PyTorch regenerates views' histories; xgrad refuses instead. A detach()
+    // sees the values too, as in PyTorch, but has no history to get wrong.
+    XGRAD_CHECK(self.impl()->storage->attached.load(std::memory_order_relaxed) <= 1, op, ": the tensor of shape ",
+                shape_str(self.shape()), " is in the autograd graph and shares its storage with a live view "
+                "(reshape, flatten, squeeze, ...) or the tensor it views: use the out-of-place op (x = x * y)");
   }
   Tensor old = self;
   if (graph) {
-    // The old value keeps the old history on its own storage (the op may save it for its backward);
-    // self gets the new value and history.
-    auto impl = std::make_shared<TensorImpl>();
-    impl->shape = self.shape();
-    impl->storage = self.clone().impl()->storage;
-    impl->requires_grad = self.requires_grad();
-    impl->grad_fn = self.impl()->grad_fn;
-    old = Tensor(impl);
+    // The old value keeps the old history, on its own storage: the op may save it for its backward, and
+    // it must not change when self does.
+    old = self.clone();
+    old.impl()->requires_grad = self.requires_grad();
+    old.impl()->grad_fn = self.impl()->grad_fn;
+    // Ops recorded earlier with self as input reach the old grad_fn through their edges; its gradient
+    // now accumulates in `old`.
+    if (old.impl()->grad_fn) old.impl()->grad_fn->output = old.impl_ptr();
   }
-  Tensor result = f(old);
+  const Tensor result = f(old);
   XGRAD_CHECK(result.shape() == self.shape(), op, ": the result has shape ", shape_str(result.shape()),
               ", not the tensor's ", shape_str(self.shape()), " (an in-place op cannot broadcast the tensor "
               "itself)");
-  std::copy_n(result.data(), result.numel(), self.data());  // self.data() bumps the version
+  // Reading result through the const data(): result may be saved by its own op (a unary op's output),
+  // and only the write to self counts as a modification. self.data() bumps self's version.
+  std::copy_n(result.data(), result.numel(), self.data());
   if (graph && result.requires_grad()) {
     self.impl()->grad_fn = result.impl()->grad_fn;
+    self.impl()->grad_fn->output = self.impl_ptr();
     self.impl()->requires_grad = true;
   }
   return self;

@@ -73,7 +73,7 @@ namespace {
 Tensor reshape_view(const Tensor& x, const Shape& shape) {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = x.impl()->storage;
+  impl->attach(x.impl()->storage);
   if (!needs_grad({x})) return Tensor(impl);
   // dx = g reshaped back (a view of g).
   return record(Tensor(impl), "reshape", {x},
