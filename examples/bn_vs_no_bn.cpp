@@ -1,7 +1,9 @@
 // bn_vs_no_bn: the convergence study. Trains one network with and without normalization from the same
 // initial weights on the same batch order, over learning rates and optimizers, and writes the curves (CSV),
-// a table and pictures (gnuplot). Presets: cnn, ioffe (Ioffe & Szegedy's MNIST MLP), small-batch.
+// a table and pictures (gnuplot). Presets: cnn, ioffe (Ioffe & Szegedy's MNIST MLP), small-batch, and
+// data-parallel (under mpirun: per-rank BN, SyncBatchNorm and no BN at small per-rank batches).
 //   ./build/bn_vs_no_bn --preset cnn --data datasets/mnist --out runs/bn_vs_no_bn
+//   mpirun -np 4 ./build/bn_vs_no_bn --preset data-parallel --out runs/bn_vs_no_bn
 #include <omp.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "examples/common/convergence_plots.hpp"
 #include "examples/common/convergence_report.hpp"
 #include "examples/common/convergence_run.hpp"
+#include "examples/common/data_parallel.hpp"
 #include "xgrad/models/atomic_file.hpp"
 #include "xgrad/models/reference_networks.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -43,6 +46,7 @@ struct Study {
   std::uint64_t seed = 1;
   std::size_t limit = 0;
   std::size_t unit = 0;
+  std::size_t ranks = 1;  // data-parallel: batch sizes are per rank, budgets in images of every rank
 };
 
 // Everything a preset chooses that the flags leave open. Budgets fit ~10-15 minutes on 2 cores.
@@ -50,10 +54,14 @@ void apply_preset(Study& s) {
   auto fill = [](auto& field, auto value) {
     if (field.empty()) field = value;
   };
-  const bool small = s.preset == "small-batch", ioffe = s.preset == "ioffe";
-  fill(s.norms, small ? std::vector<std::string>{"none", "batch", "layer", "group"}
-                      : std::vector<std::string>{"none", "batch"});
-  fill(s.batch_sizes, small ? std::vector<std::size_t>{2, 8, 64} : std::vector<std::size_t>{ioffe ? 60u : 64u});
+  const bool parallel = s.preset == "data-parallel";
+  const bool small = s.preset == "small-batch" || parallel, ioffe = s.preset == "ioffe";
+  fill(s.norms, parallel ? std::vector<std::string>{"batch", "sync", "none"}
+                : small  ? std::vector<std::string>{"none", "batch", "layer", "group"}
+                         : std::vector<std::string>{"none", "batch"});
+  fill(s.batch_sizes, parallel ? std::vector<std::size_t>{2, 4, 8}
+                      : small  ? std::vector<std::size_t>{2, 8, 64}
+                               : std::vector<std::size_t>{ioffe ? 60u : 64u});
   fill(s.optimizers, small ? std::vector<std::string>{"sgd"} : std::vector<std::string>{"sgd", "adam"});
   fill(s.lrs, small ? std::vector<double>{0.1} : std::vector<double>{0.01, 0.1, 0.5});
   fill(s.adam_lrs, small ? std::vector<double>{0.001} : std::vector<double>{0.001, 0.01});
@@ -71,10 +79,11 @@ void apply_preset(Study& s) {
 // MNIST's training-pixel mean and std, as train_mnist uses them.
 Normalize mnist_normalize() { return Normalize({0.1307f}, {0.3081f}); }
 
-std::string norm_title(Normalization n, bool bn_only) {
-  switch (n) {
+std::string norm_title(const RunSpec& r, bool bn_only, std::size_t ranks) {
+  if (r.sync) return "SyncBN";
+  switch (r.norm) {
     case Normalization::None: return bn_only ? "no BN" : "no norm";
-    case Normalization::Batch: return "BN";
+    case Normalization::Batch: return ranks > 1 ? "BN per rank" : "BN";
     case Normalization::Layer: return "LayerNorm";
     case Normalization::Group: return "GroupNorm";
   }
@@ -84,15 +93,21 @@ std::string norm_title(Normalization n, bool bn_only) {
 std::string optimizer_title(const std::string& o) { return o == "adam" ? "Adam" : "SGD"; }
 
 // The grid in run order: optimizer, base lr, batch size, then normalization, so each group of
-// normalizations trained alike is adjacent. small-batch scales each base lr by B/64.
+// normalizations trained alike is adjacent. small-batch scales each base lr by B/64, data-parallel by the
+// global batch (B per rank times the ranks) / 64.
 std::vector<RunSpec> make_grid(const Study& s) {
   std::vector<RunSpec> grid;
   std::size_t lr_index = 0;
   for (const std::string& o : s.optimizers) {
     for (double base : o == "adam" ? s.adam_lrs : s.lrs) {
       for (std::size_t b : s.batch_sizes) {
-        const double lr = s.preset == "small-batch" ? base * double(b) / 64.0 : base;
-        for (const std::string& n : s.norms) grid.push_back({parse_normalization(n), o, lr, base, b, lr_index});
+        const double lr = s.preset == "small-batch"     ? base * double(b) / 64.0
+                          : s.preset == "data-parallel" ? base * double(b * s.ranks) / 64.0
+                                                        : base;
+        for (const std::string& n : s.norms) {
+          const bool sync = n == "sync";
+          grid.push_back({parse_normalization(sync ? "batch" : n), o, lr, base, b, lr_index, sync});
+        }
       }
       ++lr_index;
     }
@@ -111,9 +126,15 @@ std::unique_ptr<Optimizer> make_optimizer(const Study& s, const RunSpec& r, Modu
 }
 
 RunRecord run_one(const Study& s, const RunSpec& spec, const Dataset& train_set, DataLoader& eval, DataLoader& test,
-                  const std::string& label) {
-  DataLoader train(train_set, {.batch_size = spec.batch_size, .shuffle = true, .seed = s.seed}, mnist_normalize());
+                  const std::string& label, DataParallel& dp) {
+  // Data-parallel: each rank its share of every global batch of spec.batch_size * ranks images.
+  const std::size_t global_batch = spec.batch_size * s.ranks;
+  // (A last global batch smaller than the others is dropped then: it would give the ranks unequal shares.)
+  DataLoader train(train_set,
+                   dp.shard({.batch_size = global_batch, .shuffle = true, .drop_last = s.ranks > 1, .seed = s.seed}),
+                   mnist_normalize());
   auto model = make_model(s, spec.norm);
+  const DataParallelHooks hooks = dp.prepare(*model, spec.sync);  // before the optimizer sees the parameters
   auto optimizer = make_optimizer(s, spec, *model);
   RunRecord r;
   r.spec = spec;
@@ -122,11 +143,19 @@ RunRecord run_one(const Study& s, const RunSpec& spec, const Dataset& train_set,
   first_epoch.begin();
   r.batch_order = indices_fingerprint(first_epoch.order());
   TrackOptions options;
-  r.steps = s.steps ? s.steps : std::max<std::size_t>(1, s.images / spec.batch_size);
+  r.steps = s.steps ? s.steps : std::max<std::size_t>(1, s.images / global_batch);
   options.steps = r.steps;
   options.eval_every = s.eval_every ? s.eval_every
-                                    : std::max<std::size_t>(1, (s.eval_every_images + spec.batch_size / 2) /
-                                                                   spec.batch_size);
+                                    : std::max<std::size_t>(1, (s.eval_every_images + global_batch / 2) /
+                                                                   global_batch);
+  options.ranks = s.ranks;
+  if (s.ranks > 1) {
+    options.after_backward = hooks.average_gradients;
+    options.mean_over_ranks = [&hooks, ranks = s.ranks](double loss) {
+      hooks.allreduce(&loss, 1, false);
+      return loss / double(ranks);
+    };
+  }
   if (s.preset == "ioffe") options.probe = last_sigmoid_input(*model, s.unit);
   r.track = track_training(*model, *optimizer, train, eval, options, label);
 
@@ -151,12 +180,13 @@ RunRecord run_one(const Study& s, const RunSpec& spec, const Dataset& train_set,
 // The style of one curve: colour for the training setting (optimizer and rate) and dash for the
 // normalization, or colour for the normalization when there is one setting; a panel per batch size.
 PlotLine curve_line(const Study& s, const RunRecord& r, bool many_settings) {
-  const bool bn_only = std::all_of(s.norms.begin(), s.norms.end(), [](auto& n) { return n == "none" || n == "batch"; });
+  const bool bn_only =
+      std::all_of(s.norms.begin(), s.norms.end(), [](auto& n) { return n == "none" || n == "batch" || n == "sync"; });
   const auto norm_index =
-      std::size_t(std::find(s.norms.begin(), s.norms.end(), to_string(r.spec.norm)) - s.norms.begin());
+      std::size_t(std::find(s.norms.begin(), s.norms.end(), norm_key(r.spec)) - s.norms.begin());
   PlotLine line;
   // One legend entry per style: with several batch sizes the rate named is the one given, not the scaled one.
-  line.title = norm_title(r.spec.norm, bn_only);
+  line.title = norm_title(r.spec, bn_only, s.ranks);
   if (s.batch_sizes.size() == 1) {
     line.title += ", " + optimizer_title(r.spec.optimizer) + " lr=" + format_g(r.spec.lr);
   } else if (many_settings) {
@@ -166,7 +196,7 @@ PlotLine curve_line(const Study& s, const RunRecord& r, bool many_settings) {
   line.panel = std::size_t(std::find(s.batch_sizes.begin(), s.batch_sizes.end(), r.spec.batch_size) -
                            s.batch_sizes.begin());
   line.color = many_settings ? r.spec.lr_index : norm_index;
-  line.dash = !many_settings ? 0 : bn_only ? (r.spec.norm == Normalization::Batch ? 0 : 1) : norm_index;
+  line.dash = !many_settings ? 0 : bn_only ? (r.spec.sync ? 2 : r.spec.norm == Normalization::Batch ? 0 : 1) : norm_index;
   line.curve = &r.track.curve;
   return line;
 }
@@ -187,7 +217,10 @@ bool draw_pictures(const Study& s, const std::vector<RunRecord>& runs, const std
   plot.x_images = s.batch_sizes.size() > 1;
   plot.target = s.target;
   if (s.batch_sizes.size() > 1) {
-    for (std::size_t b : s.batch_sizes) plot.panel_titles.push_back("batch " + std::to_string(b));
+    for (std::size_t b : s.batch_sizes)
+      plot.panel_titles.push_back((s.ranks > 1 ? "batch " + std::to_string(b) + " per rank x " +
+                                                     std::to_string(s.ranks) + " ranks"
+                                               : "batch " + std::to_string(b)));
   }
   for (const RunRecord& r : runs) plot.lines.push_back(curve_line(s, r, many_settings));
 
@@ -204,7 +237,7 @@ bool draw_pictures(const Study& s, const std::vector<RunRecord>& runs, const std
       bands.y_label = "sigmoid input";
       bands.columns = s.norms.size();  // the grid's innermost loop: a row per setting, a column per norm
       for (const RunRecord& r : runs) {
-        std::string panel = norm_title(r.spec.norm, true) + ", " + optimizer_title(r.spec.optimizer) +
+        std::string panel = norm_title(r.spec, true, s.ranks) + ", " + optimizer_title(r.spec.optimizer) +
                             " lr=" + format_g(r.spec.lr);
         if (s.batch_sizes.size() > 1) panel += " B=" + std::to_string(r.spec.batch_size);
         bands.panels.push_back({panel, r.spec.norm == Normalization::Batch ? 0u : 3u, &r.track.curve});
@@ -224,6 +257,7 @@ bool draw_pictures(const Study& s, const std::vector<RunRecord>& runs, const std
 }  // namespace
 
 int main(int argc, char** argv) {
+  DataParallel dp(argc, argv, "bn_vs_no_bn");  // under mpirun: the data-parallel preset over its ranks
   Study s;
   CLI::App app(
       "Convergence study: the same network with and without normalization, from the same initial weights and the "
@@ -236,8 +270,9 @@ int main(int argc, char** argv) {
   app.add_option("--preset", s.preset,
                  "cnn: the reference CNN, 60000 images a run, 10 runs. ioffe: 784-100-100-100-10 sigmoid MLP, "
                  "batch 60, 20000 steps a run. small-batch: none/batch/layer/group norm at batch 2, 8, 64, "
-                 "30000 images a run, lr scaled by B/64")
-      ->check(CLI::IsMember({"cnn", "ioffe", "small-batch"}))
+                 "30000 images a run, lr scaled by B/64. data-parallel (under mpirun, e.g. -np 4): BN per rank, SyncBatchNorm "
+                 "and no BN at 2, 4, 8 images per rank, 30000 images a run, lr scaled by the global batch / 64")
+      ->check(CLI::IsMember({"cnn", "ioffe", "small-batch", "data-parallel"}))
       ->capture_default_str();
   auto* images = app.add_option("--images", s.images, "Training images per run (steps = images / batch size)")
                      ->check(Whole(1, UINT64_MAX));
@@ -261,9 +296,10 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(Number(1e-8, 1e6));
   app.add_option("--momentum", s.momentum, "SGD momentum")->check(Number(0.0, 0.999))->capture_default_str();
-  app.add_option("--norms", s.norms, "Comma-separated: none, batch, layer, group (ioffe: none, batch)")
+  app.add_option("--norms", s.norms,
+                 "Comma-separated: none, batch, layer, group, sync (SyncBatchNorm: data-parallel; ioffe: none, batch)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"none", "batch", "layer", "group"}));
+      ->check(CLI::IsMember({"none", "batch", "layer", "group", "sync"}));
   app.add_option("--batch-sizes", s.batch_sizes, "Comma-separated batch sizes (cnn 64, ioffe 60, small-batch 2,8,64)")
       ->delimiter(',')
       ->check(Whole(1, 65536));
@@ -292,6 +328,10 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+  }
+  s.ranks = static_cast<std::size_t>(dp.ranks());
+  if (s.ranks > 1 && s.preset != "data-parallel") {
+    return dp.fail("under mpirun only --preset data-parallel runs (the others would repeat every run on each rank)");
   }
   apply_preset(s);
 
@@ -329,16 +369,21 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < grid.size(); ++i) {
       const std::string label =
           "[" + std::to_string(i + 1) + "/" + std::to_string(grid.size()) + "] " + run_name(grid[i]);
-      runs.push_back(run_one(s, grid[i], train_set, eval, test, label));
-      // After every run, so that an interrupted study keeps the runs it finished.
-      write_file_atomically(curves_path, curves_csv(runs, s.preset == "ioffe"));
-      write_file_atomically(summary_path, summary_csv(runs));
+      runs.push_back(run_one(s, grid[i], train_set, eval, test, label, dp));
+      // After every run, so that an interrupted study keeps the runs it finished. Rank 0 alone writes.
+      if (dp.rank() == 0) {
+        write_file_atomically(curves_path, curves_csv(runs, s.preset == "ioffe"));
+        write_file_atomically(summary_path, summary_csv(runs));
+      }
     }
+    if (dp.rank() != 0) return 0;
     print_table(runs, s.target);
     std::printf("\ncurves: %s\nsummary: %s\n", curves_path.c_str(), summary_path.c_str());
     const std::string title = (s.preset == "ioffe" ? "Ioffe & Szegedy's MNIST MLP (3x100 sigmoid)"
                                : s.preset == "cnn" ? "MNIST reference CNN"
-                                                   : "MNIST reference CNN, small batches (lr scaled by B/64)") +
+                               : s.preset == "data-parallel"
+                                   ? "MNIST CNN on " + std::to_string(s.ranks) + " ranks (lr scaled by global B/64)"
+                                   : "MNIST reference CNN, small batches (lr scaled by B/64)") +
                               std::string(": same initial weights and batch order for every curve (seed ") +
                               std::to_string(s.seed) + "); " + sgd;
     const bool drawn = draw_pictures(s, runs, title);
@@ -346,7 +391,6 @@ int main(int argc, char** argv) {
     std::printf("wall time: %.0f s\n", seconds);
     return drawn ? 0 : 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bn_vs_no_bn: %s\n", e.what());
-    return 1;
+    return dp.fail(e.what());
   }
 }

@@ -103,6 +103,23 @@ if [ -x build/tests/mpi/xgrad_mpi_tests ]; then
     failed=$((failed + mpi_bad))
     summary+=("mpi tests at $np ranks: $mpi_ok passed, $mpi_bad failed ($(elapsed "$t0"))")
   done
+  # The study's data-parallel preset at 4 ranks (a small budget): nine runs, BN per rank, SyncBatchNorm and
+  # no BN at 2, 4 and 8 images per rank, written by rank 0 alone.
+  t0=$(date +%s)
+  study=build/mpi-study
+  rm -rf "$study" && mkdir -p "$study"
+  build/make_synthetic_data --format mnist --out "$study/data" --train 2000 --test 100 --seed 5 >/dev/null
+  OMP_NUM_THREADS=1 timeout 300 mpirun "${mpirun_flags[@]}" -np 4 build/bn_vs_no_bn --preset data-parallel \
+    --data "$study/data" --images 800 --eval-every-images 400 --eval-images 100 --out "$study/out" >"$study/log" 2>&1
+  status=$?
+  runs=$(grep -cE '^(batch|sync|none) sgd' "$study/out/data-parallel_summary.csv" 2>/dev/null)
+  if [ "$status" -eq 0 ] && [ "${runs:-0}" -eq 9 ]; then
+    passed=$((passed + 1))
+    summary+=("mpi study (bn_vs_no_bn --preset data-parallel, 4 ranks): passed, 9 runs ($(elapsed "$t0"))")
+  else
+    failed=$((failed + 1))
+    summary+=("mpi study (bn_vs_no_bn --preset data-parallel, 4 ranks): FAILED (status $status, ${runs:-0} runs; see $study/log)")
+  fi
   bash scripts/mpi_faults.sh build | tee build/mpi-faults.log
   while IFS= read -r line; do
     case "$line" in

@@ -278,6 +278,34 @@ TEST_CASE("bn_vs_no_bn: small-batch preset crosses normalizations with batch siz
   CHECK(fs::exists(out + "/small-batch_curves.png"));
 }
 
+TEST_CASE("bn_vs_no_bn: data-parallel preset on one process: SyncBatchNorm is BatchNorm there", "[bn_vs_no_bn]") {
+  // Under mpirun it crosses BN per rank, SyncBatchNorm and no BN (scripts/test.sh runs it at 4 ranks); on one
+  // process the first two are the same computation, so their curves must agree to the bit.
+  TempDir dir;
+  const std::string data = make_mnist(dir), out = dir / "out";
+  const Run r = run_study(dir, "--data '" + data + "' --preset data-parallel --images 64 --batch-sizes 4,8 "
+                                   "--eval-every-images 32 --eval-images 50 --out '" + out + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const Csv summary = read_csv(out + "/data-parallel_summary.csv");
+  REQUIRE(summary.rows.size() == 6);
+  CHECK(column_values(summary, "norm") == std::set<std::string>{"batch", "sync", "none"});
+  const Csv curves = read_csv(out + "/data-parallel_curves.csv");
+  std::map<std::string, std::vector<std::string>> by_norm;  // "batch B=4" -> its losses and accuracies
+  for (const auto& row : curves.rows) {
+    const std::string key = row.at("norm") + " B=" + row.at("batch_size");
+    by_norm[key].push_back(row.at("train_loss") + " " + row.at("test_accuracy"));
+  }
+  for (const char* b : {"4", "8"}) {
+    INFO("batch " << b);
+    CHECK(by_norm["sync B=" + std::string(b)] == by_norm["batch B=" + std::string(b)]);
+    CHECK(by_norm["none B=" + std::string(b)] != by_norm["batch B=" + std::string(b)]);
+  }
+  // Under mpirun only this preset runs; alone, a wrong norm for the others is still refused.
+  const Run bad = run_study(dir, "--data '" + data + "' --norms sink --out '" + out + "'");
+  CHECK(bad.status == 2);
+}
+
 TEST_CASE("bn_vs_no_bn: a diverged run is recorded and the study goes on", "[bn_vs_no_bn]") {
   TempDir dir;
   const std::string data = make_mnist(dir), out = dir / "out";

@@ -164,6 +164,18 @@ nlohmann::json epoch_json(const EpochResult& r) {
           {"seconds", r.seconds}};
 }
 
+// The first epoch whose test accuracy reached `target`, with the training time up to its end (the epochs'
+// training seconds summed; evaluation excluded): {"accuracy", "epoch", "seconds"}, or null.
+nlohmann::json time_to_target(const nlohmann::json& epochs, double target) {
+  double seconds = 0;
+  for (const nlohmann::json& e : epochs) {
+    seconds += e["seconds"].get<double>();
+    if (e["test_accuracy"].get<double>() >= target)
+      return {{"accuracy", target}, {"epoch", e["epoch"]}, {"seconds", seconds}};
+  }
+  return nullptr;
+}
+
 // Where training stands inside an epoch: after `completed` epochs, `steps` more batches done, with the data
 // generators' states as they were when the epoch began (a resume draws the same batches again and skips
 // the first `steps`).
@@ -206,6 +218,24 @@ void reduce_over_ranks(EpochResult& r, const DataParallelHooks& dp) {
 }
 
 }  // namespace
+
+void apply_fast_recipe(ClassifierConfig& c, bool fashion, const std::function<bool(const char*)>& given) {
+  // MNIST: one one-cycle pass at batch 128 (more images per second than 64, the same accuracy after one
+  // epoch; 48,000 images were too few: 99.0% in 2 of 5 seeds); Fashion-MNIST: two passes.
+  struct Recipe {
+    int epochs;
+    std::size_t batch_size, limit;
+    double lr;
+  };
+  const Recipe r = fashion ? Recipe{2, 128, 0, 0.2} : Recipe{1, 128, 0, 0.15};
+  if (!given("--epochs")) c.epochs = r.epochs;
+  if (!given("--batch-size")) c.batch_size = r.batch_size;
+  if (!given("--limit")) c.limit = r.limit;
+  if (!given("--lr")) c.lr = r.lr;
+  if (!given("--schedule")) c.schedule = "onecycle";
+  if (!given("--optimizer")) c.optimizer = "sgd";
+  if (!given("--threads")) c.threads = 2;
+}
 
 int run_classifier(const ClassifierConfig& c, const std::string& architecture, Module& model, DataLoader& train,
                    DataLoader& test, const DataParallelHooks& dp) {
@@ -334,6 +364,13 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     std::fprintf(stderr, "epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%%, %.0f img/s\n",
                  epoch, r.train_loss, 100 * r.train_accuracy, 100 * r.test_accuracy, r.images_per_second);
     report["epochs"].push_back(epoch_json(r));
+    if (c.target_accuracy > 0 && !report.contains("time_to_target")) {
+      if (nlohmann::json reached = time_to_target(report["epochs"], c.target_accuracy); !reached.is_null()) {
+        std::fprintf(stderr, "reached %.2f%% test accuracy after %.2f s of training\n", 100 * c.target_accuracy,
+                     reached["seconds"].get<double>());
+        report["time_to_target"] = std::move(reached);
+      }
+    }
     const std::string divergence = examples::divergence(r.train_loss, r.test_accuracy, start_loss);
     if (!divergence.empty()) {
       std::fprintf(stderr, "warning: training diverged in epoch %d: %s (lower --lr?)\n", epoch, divergence.c_str());

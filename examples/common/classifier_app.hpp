@@ -35,7 +35,15 @@ struct ClassifierConfig {
   bool overwrite = false;  // replace an existing --checkpoint without --resume from it
   std::string on_nan = "stop";  // stop | rollback (to the last checkpoint, with the learning rate / 10)
   int max_rollbacks = 3;         // then give up (the rate is 1/1000 of --lr by then)
+  // The report's "time_to_target" and a log line: the training time until the test accuracy first reached
+  // this (0: none).
+  double target_accuracy = 0;
 };
+
+// train_mnist --recipe fast: the settings that reached the target accuracy soonest when measured on this
+// machine (README, Speed: the runs and seeds behind them). Only what `given(flag)` says was not on the
+// command line is set.
+void apply_fast_recipe(ClassifierConfig& config, bool fashion, const std::function<bool(const char*)>& given);
 
 // Adds the shared flags to `app`, with `config`'s current values as defaults, and checks run at the end of
 // parsing that make a bad combination a usage error (exit 2) before any work: --on-nan rollback needs

@@ -16,7 +16,7 @@ std::string hex(std::uint64_t v) {
 
 // The fields every row of a run starts with.
 std::string head(const RunSpec& r) {
-  return run_name(r) + "," + to_string(r.norm) + "," + r.optimizer + "," + format_g(r.lr) + "," +
+  return run_name(r) + "," + norm_key(r) + "," + r.optimizer + "," + format_g(r.lr) + "," +
          std::to_string(r.batch_size) + ",";
 }
 

@@ -40,8 +40,10 @@ std::string format_g(double v) {
   return buffer;
 }
 
+std::string norm_key(const RunSpec& r) { return r.sync ? "sync" : to_string(r.norm); }
+
 std::string run_name(const RunSpec& r) {
-  return to_string(r.norm) + " " + r.optimizer + " lr=" + format_g(r.lr) + " B=" + std::to_string(r.batch_size);
+  return norm_key(r) + " " + r.optimizer + " lr=" + format_g(r.lr) + " B=" + std::to_string(r.batch_size);
 }
 
 double percentile(std::vector<float> values, double p) {
@@ -103,9 +105,9 @@ TrackResult track_training(Sequential& model, Optimizer& optimizer, DataLoader& 
     for (const Batch& batch : train) {
       optimizer.zero_grad();
       Tensor loss = cross_entropy(model(batch.inputs), batch.labels);
-      const double value = loss.item();
+      const double value = o.mean_over_ranks ? o.mean_over_ranks(loss.item()) : loss.item();
       ++step;
-      images += batch.labels.size();
+      images += batch.labels.size() * o.ranks;
       if (!std::isfinite(value)) {
         // Diverged: record the loss that ended it and stop; the caller records the run and goes on.
         result.curve.push_back({step, images, value, kNaN, kNaN, kNaN, kNaN});
@@ -113,6 +115,7 @@ TrackResult track_training(Sequential& model, Optimizer& optimizer, DataLoader& 
         break;
       }
       loss.backward();
+      if (o.after_backward) o.after_backward(batch.labels.size());
       optimizer.step();
       interval_loss += value;
       ++interval_steps;

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +25,11 @@ struct RunSpec {
   double base_lr = 0;     // the rate given (the small-batch preset scales it by B/64)
   std::size_t batch_size = 0;
   std::size_t lr_index = 0;  // index of (optimizer, base lr) in the study's grid
+  bool sync = false;         // norm Batch as SyncBatchNorm over the ranks (data-parallel study)
 };
+
+// The normalization's name in the CSVs and the flags: "none", "batch", "layer", "group", or "sync".
+std::string norm_key(const RunSpec& spec);
 
 // "batch sgd lr=0.1 B=64": the name of a configuration in the CSVs, the table and the progress line.
 std::string run_name(const RunSpec& spec);
@@ -51,6 +56,12 @@ struct TrackOptions {
   std::size_t steps = 0;       // training steps, cycling through the loader's epochs
   std::size_t eval_every = 0;  // steps between rows; the last step always gets a row
   std::optional<Probe> probe;
+  // Data-parallel runs: between backward and the update (the gradients averaged over the ranks, given
+  // this rank's batch size), and the step's loss made the mean over the ranks (collective: every rank stops
+  // together when one rank's loss is not finite). Empty: one process.
+  std::function<void(std::size_t batch_size)> after_backward;
+  std::function<double(double loss)> mean_over_ranks;
+  std::size_t ranks = 1;  // the curve's image counts are of every rank's share of the global batch
 };
 
 struct TrackResult {

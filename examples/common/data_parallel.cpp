@@ -74,11 +74,14 @@ DataLoaderOptions DataParallel::shard(DataLoaderOptions global) const {
   return global;
 }
 
-DataParallelHooks DataParallel::prepare(Module& model) {
+DataParallelHooks DataParallel::prepare(Module& model) { return prepare(model, hooks_.sync_bn); }
+
+DataParallelHooks DataParallel::prepare(Module& model, bool sync_bn) {
+  hooks_.sync_bn = sync_bn;
 #ifdef XGRAD_HAVE_MPI
   if (state_ && hooks_.ranks > 1) {
     const distributed::Communicator world = state_->world;
-    if (hooks_.sync_bn) distributed::convert_sync_batchnorm(model, world);
+    if (sync_bn) distributed::convert_sync_batchnorm(model, world);
     distributed::broadcast_parameters(model, world);
     state_->averager = std::make_unique<distributed::GradientAverager>(model.parameters(), world);
     distributed::GradientAverager* averager = state_->averager.get();

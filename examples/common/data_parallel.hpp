@@ -48,6 +48,9 @@ class DataParallel {
   // Before building the optimizer: BatchNorm -> SyncBatchNorm if --sync-bn (on more than one rank; on one
   // they are the same), then rank 0's weights everywhere. Returns the hooks for run_classifier.
   DataParallelHooks prepare(Module& model);
+  // The same with SyncBatchNorm chosen here rather than by --sync-bn: for a program that trains several
+  // models one after the other (bn_vs_no_bn), each prepared before its optimizer is built.
+  DataParallelHooks prepare(Module& model, bool sync_bn);
   // Reports `message` (on the real stderr, naming the rank when there are several) and ends the job:
   // exit status 1 on one process, MPI_Abort on several. Returns the status to return from main.
   int fail(const std::string& message);
