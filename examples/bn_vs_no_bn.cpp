@@ -110,7 +110,7 @@ std::unique_ptr<Optimizer> make_optimizer(const Study& s, const RunSpec& r, Modu
   return std::make_unique<SGD>(model.named_parameters(), SGDOptions{.lr = r.lr, .momentum = s.momentum});
 }
 
-RunRecord run_one(const Study& s, const RunSpec& spec, const Dataset& train_set, DataLoader& eval, DataLoader& test,
+RunRecord run_one(const Study& s, const RunSpec& spec, const TensorDataset& train_set, DataLoader& eval, DataLoader& test,
                   const std::string& label) {
   DataLoader train(train_set, {.batch_size = spec.batch_size, .shuffle = true, .seed = s.seed}, mnist_normalize());
   auto model = make_model(s, spec.norm);
@@ -298,8 +298,8 @@ int main(int argc, char** argv) {
   try {
     const auto start = std::chrono::steady_clock::now();
     omp_set_num_threads(s.threads);
-    Dataset train_set = load_mnist(s.data, true);
-    const Dataset test_set = load_mnist(s.data, false);
+    TensorDataset train_set = load_mnist(s.data, true);
+    const TensorDataset test_set = load_mnist(s.data, false);
     if (s.limit > 0 && s.limit < train_set.size()) train_set = train_set.subset(0, s.limit);
     s.eval_images = std::min(s.eval_images, test_set.size());
     // Batches of 250: evaluation runs about twice as fast as with batches of 1000 (cache).

@@ -31,7 +31,7 @@ int main(int argc, char** argv) try {
   for (int epoch = 1; epoch <= 2; ++epoch) {
     model.train();
     double loss_sum = 0;
-    for (const auto& [images, labels] : train) {  // images (64, 1, 28, 28)
+    for (const auto& [images, labels, targets] : train) {  // images (64, 1, 28, 28)
       optimizer.zero_grad();
       Tensor loss = cross_entropy(model(images), labels);
       loss.backward();
@@ -41,7 +41,7 @@ int main(int argc, char** argv) try {
     model.eval();  // BatchNorm now uses its running statistics
     NoGradGuard no_grad;
     std::size_t correct = 0;
-    for (const auto& [images, labels] : test) {
+    for (const auto& [images, labels, targets] : test) {
       Tensor logits = model(images);
       for (std::size_t n = 0; n < labels.size(); ++n) {
         const float* row = logits.data() + n * 10;

@@ -222,7 +222,8 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     report["config"]["sync_bn"] = dp.sync_bn;
   }
 
-  const nlohmann::json dataset = dataset_record(c.dataset, train.dataset(), test.dataset());
+  const nlohmann::json dataset = dataset_record(c.dataset, dynamic_cast<const TensorDataset&>(train.dataset()),
+                                                dynamic_cast<const TensorDataset&>(test.dataset()));
   double lr = c.lr;  // divided by 10 at each rollback
   int first_epoch = 1;
   std::size_t skip = 0;  // batches of first_epoch already trained (a checkpoint saved at a signal)
