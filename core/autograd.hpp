@@ -34,7 +34,19 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches `backward` to `output` if needs_grad(inputs); returns output. Closures must not capture
 // `output` itself (that would be a cycle): capture output.detach(), which shares the storage.
-Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward);
+// `saved` lists the tensors the closure will read (inputs or the output), and only those: given which
+// inputs require grad, mul(a, w) with a constant a reads a alone. Their versions are noted now, and
+// backward() throws if one was modified in place in between (PyTorch's saved-tensor check); a tensor not
+// saved may be modified freely. Undefined entries are skipped.
+Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward,
+              const std::vector<Tensor>& saved = {});
+
+// torch.autograd.grad: the gradients of sum_k <outputs[k], grad_outputs[k]> with respect to `inputs`
+// (leaves or not), returned rather than accumulated into any .grad. grad_outputs may be empty when every
+// output has one element (ones are used). An input the outputs do not depend on throws unless
+// allow_unused, which gives an undefined Tensor for it. Like backward(), this frees the graph.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool allow_unused = false);
 
 // Sums `grad` over broadcast axes so it has `shape` (the inverse of NumPy broadcasting).
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);

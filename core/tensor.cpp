@@ -24,7 +24,7 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   try {
-    impl->storage = std::make_shared<Storage>(n);
+    impl->attach(std::make_shared<Storage>(n));
   } catch (const std::exception&) {  // std::bad_alloc, or std::length_error from the vector
     detail::fail("Tensor: out of memory allocating ", n * sizeof(float), " bytes for a tensor of shape ",
                  shape_str(shape));
@@ -84,6 +84,7 @@ std::size_t Tensor::size(int axis) const { return shape()[normalize_axis(axis, d
 
 float* Tensor::data() {
   check_defined(impl_.get(), "data");
+  impl_->storage->bump();
   return impl_->storage->data();
 }
 
@@ -138,12 +139,28 @@ bool Tensor::shares_storage() const {
 
 bool Tensor::is_leaf() const { return impl_ && !impl_->grad_fn; }
 
-Tensor Tensor::grad() const { return impl_ ? impl_->grad : Tensor(); }
+Tensor Tensor::grad() const {
+  if (!impl_) return Tensor();
+  return impl_->grad_fn ? impl_->retained_grad : impl_->grad;
+}
 
 void Tensor::zero_grad() {
-  if (impl_ && impl_->grad.defined()) {
-    std::fill_n(impl_->grad.data(), impl_->grad.numel(), 0.0f);
-  }
+  Tensor g = grad();
+  if (g.defined()) std::fill_n(g.data(), g.numel(), 0.0f);
+}
+
+Tensor& Tensor::retain_grad() {
+  check_defined(impl_.get(), "retain_grad");
+  XGRAD_CHECK(impl_->requires_grad, "Tensor::retain_grad: the tensor does not require grad");
+  if (impl_->grad_fn) impl_->retains_grad = true;
+  return *this;
+}
+
+bool Tensor::retains_grad() const { return impl_ && impl_->grad_fn && impl_->retains_grad; }
+
+std::uint32_t Tensor::version() const {
+  check_defined(impl_.get(), "version");
+  return impl_->storage->version.load(std::memory_order_relaxed);
 }
 
 Tensor Tensor::detach() const {
@@ -162,6 +179,31 @@ Tensor Tensor::clone() const {
 }
 
 Tensor empty(const Shape& shape) { return Tensor(make_impl(shape)); }
+
+namespace {
+void flatten_literal(const NestedList& list, Shape& shape, std::size_t depth, std::vector<float>& out) {
+  if (list.is_scalar()) {
+    XGRAD_CHECK(shape.size() == depth, "tensor: ragged literal (a number where a list of ",
+                shape.size() > depth ? shape[depth] : 0, " was expected at depth ", depth, ")");
+    out.push_back(list.scalar());
+    return;
+  }
+  XGRAD_CHECK(shape.size() > depth || out.empty(), "tensor: ragged literal (a list where a number was "
+              "expected at depth ", depth, ")");
+  if (shape.size() <= depth) shape.push_back(list.items().size());
+  XGRAD_CHECK(shape[depth] == list.items().size(), "tensor: ragged literal (a row of ", list.items().size(),
+              " where ", shape[depth], " was expected at depth ", depth, ")");
+  for (const NestedList& item : list.items()) flatten_literal(item, shape, depth + 1, out);
+}
+}  // namespace
+
+Tensor tensor(const NestedList& values) {
+  Shape shape;
+  std::vector<float> flat;
+  flatten_literal(values, shape, 0, flat);
+  XGRAD_CHECK(flat.size() == numel(shape), "tensor: ragged literal of shape ", shape_str(shape));
+  return from_vector(flat, shape);
+}
 
 Tensor full(const Shape& shape, float value) {
   Tensor t = empty(shape);

@@ -11,6 +11,7 @@
 #include "xgrad/core/ops/unary.hpp"
 
 namespace xgrad {
+using detail::Saves;
 using detail::unary;
 
 namespace {
@@ -84,46 +85,60 @@ Tensor softmax_op(const Tensor& x, int axis, bool log, const char* op) {
     Tensor dx = empty(y.shape());
     softmax_backward(dx.data(), g.data(), y.data(), v, log);
     return std::vector<Tensor>{dx};
-  });
+  }, {out.detach()});
 }
 
 }  // namespace
 
 Tensor relu(const Tensor& x) {
   // NaN passes through, as in PyTorch.
-  return unary(x, "relu", [](float v) { return v > 0.0f || std::isnan(v) ? v : 0.0f; },
-               [](float v, float) { return v > 0.0f ? 1.0f : 0.0f; });
+  return unary<Saves::output>(x, "relu", [](float v) { return v > 0.0f || std::isnan(v) ? v : 0.0f; },
+                               [](float y) { return y > 0.0f ? 1.0f : 0.0f; });  // y > 0 exactly where x > 0
 }
 
 Tensor leaky_relu(const Tensor& x, float negative_slope) {
-  return unary(x, "leaky_relu", [negative_slope](float v) { return v > 0.0f ? v : v * negative_slope; },
-               [negative_slope](float v, float) { return v > 0.0f ? 1.0f : negative_slope; });
+  return unary<Saves::input>(x, "leaky_relu", [negative_slope](float v) { return v > 0.0f ? v : v * negative_slope; },
+                              [negative_slope](float v) { return v > 0.0f ? 1.0f : negative_slope; });
 }
 
 Tensor sigmoid(const Tensor& x) {
   // 1 / (1 + e^-x) for x >= 0, and e^x / (1 + e^x) below, so that exp never overflows. dy = y (1 - y).
-  return unary(x, "sigmoid",
+  return unary<Saves::output>(x, "sigmoid",
                [](float v) {
                  if (v >= 0.0f) return 1.0f / (1.0f + std::exp(-v));
                  const float e = std::exp(v);
                  return e / (1.0f + e);
                },
-               [](float, float y) { return y * (1.0f - y); });
+               [](float y) { return y * (1.0f - y); });
 }
 
 Tensor tanh(const Tensor& x) {
-  return unary(x, "tanh", [](float v) { return std::tanh(v); }, [](float, float y) { return 1.0f - y * y; });
+  return unary<Saves::output>(x, "tanh", [](float v) { return std::tanh(v); }, [](float y) { return 1.0f - y * y; });
 }
 
 Tensor gelu(const Tensor& x) {
   // y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2; dy = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
   // Evaluated in double and rounded once.
   constexpr double inv_sqrt2 = 0.70710678118654752440, inv_sqrt_2pi = 0.39894228040143267794;
-  return unary(x, "gelu",
+  return unary<Saves::input>(x, "gelu",
                [](float v) { return float(0.5 * v * (1.0 + std::erf(v * inv_sqrt2))); },
-               [](float v, float) {
+               [](float v) {
                  const double cdf = 0.5 * (1.0 + std::erf(v * inv_sqrt2));
                  return float(cdf + v * inv_sqrt_2pi * std::exp(-0.5 * double(v) * v));
+               });
+}
+
+Tensor softplus(const Tensor& x, float beta, float threshold) {
+  XGRAD_CHECK(beta != 0.0f, "softplus: beta must be nonzero");
+  // dy = sigmoid(beta x) = z / (1 + z) with z = exp(beta x), and 1 above the threshold, as torch.
+  return unary<Saves::input>(x, "softplus",
+               [beta, threshold](float v) {
+                 return v * beta > threshold ? v : std::log1p(std::exp(v * beta)) / beta;
+               },
+               [beta, threshold](float v) {
+                 if (v * beta > threshold) return 1.0f;
+                 const float z = std::exp(v * beta);
+                 return z / (z + 1.0f);
                });
 }
 

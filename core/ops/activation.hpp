@@ -9,6 +9,8 @@ Tensor leaky_relu(const Tensor& x, float negative_slope = 0.01f);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact form x * Phi(x), PyTorch's default
+// log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (torch's softplus).
+Tensor softplus(const Tensor& x, float beta = 1.0f, float threshold = 20.0f);
 Tensor softmax(const Tensor& x, int axis = -1);
 Tensor log_softmax(const Tensor& x, int axis = -1);
 

@@ -84,7 +84,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                                                  g.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
                                                  N, C, HW, data_or_null(y));
                     return std::vector<Tensor>{dx, dgamma, dbeta};
-                  });
+                  }, {x, weight, relu ? out.detach() : Tensor()});
   }
 
   // Inference: the running estimates, copied so that a later training step cannot change this graph.
@@ -102,7 +102,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                                                          g.data(), x.data(), mean.data(), rstd.data(),
                                                          data_or_null(weight), N, C, HW, data_or_null(y));
                   return std::vector<Tensor>{dx, dgamma, dbeta};
-                });
+                }, {x, weight, relu ? out.detach() : Tensor()});
 }
 
 }  // namespace xgrad

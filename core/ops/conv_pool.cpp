@@ -116,7 +116,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       kernels::conv2d_backward_bias(grads[2].data(), g.data(), d);
     }
     return grads;
-  });
+  }, {weight.requires_grad() ? x : Tensor(), x.requires_grad() ? weight : Tensor()});  // dW reads x, dx reads W
 }
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {

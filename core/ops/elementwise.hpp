@@ -19,6 +19,9 @@ Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
 Tensor pow(const Tensor& x, float exponent);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor log1p(const Tensor& x);  // log(1 + x), accurate near 0
 Tensor abs(const Tensor& x);  // gradient 0 at 0, like PyTorch
 Tensor clamp(const Tensor& x, float min = -std::numeric_limits<float>::infinity(),
              float max = std::numeric_limits<float>::infinity());  // gradient 1 inside [min, max]

@@ -77,7 +77,7 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
     }
     return std::vector<Tensor>{dx};
   };
-  return record(out, "cross_entropy", {logits}, std::move(backward));
+  return record(out, "cross_entropy", {logits}, std::move(backward), {logits});
 }
 
 Tensor mse_loss(const Tensor& a, const Tensor& b, Reduction reduction) {

@@ -83,7 +83,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       }
     }
     return std::vector<Tensor>{da, db};
-  });
+  }, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()});  // da reads b, db reads a
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -125,7 +125,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       kernels::reduce_sum(db.data(), g.data(), kernels::make_reduce_layout(g.shape(), {0}));
     }
     return std::vector<Tensor>{dx, dw, db};
-  });
+  }, {weight.requires_grad() ? x : Tensor(), x.requires_grad() ? weight : Tensor()});  // dW reads x, dx reads W
 }
 
 }  // namespace xgrad

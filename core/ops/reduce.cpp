@@ -111,7 +111,7 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
       dv[i] = static_cast<float>(2.0 * (xs[i] - means[o]) * gv[o] / d);
     });
     return std::vector<Tensor>{dx};
-  });
+  }, {x});
 }
 
 Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdim) {

@@ -4,6 +4,7 @@
 #include "xgrad/core/ops/shape_ops.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
@@ -66,17 +67,107 @@ Tensor permute_impl(const Tensor& x, const std::vector<std::size_t>& dims, const
 
 }  // namespace
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
-  XGRAD_CHECK(x.defined(), "reshape: the input is undefined");
-  XGRAD_CHECK(numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
-              " (", x.numel(), " elements) into shape ", shape_str(shape), " (", numel(shape), " elements)");
+namespace {
+
+// The view itself, shape already checked.
+Tensor reshape_view(const Tensor& x, const Shape& shape) {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = x.impl()->storage;
+  impl->attach(x.impl()->storage);
   if (!needs_grad({x})) return Tensor(impl);
   // dx = g reshaped back (a view of g).
   return record(Tensor(impl), "reshape", {x},
                 [x_shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, x_shape)}; });
+}
+
+// "(-1, 4)": the sizes as the caller wrote them, for messages.
+std::string sizes_str(std::span<const std::int64_t> sizes) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + (sizes.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
+Tensor reshape_sizes(const Tensor& x, std::span<const std::int64_t> sizes) {
+  XGRAD_CHECK(x.defined(), "reshape: the input is undefined");
+  // new size at -1 = numel / (product of the others), which must divide exactly.
+  Shape shape(sizes.size());
+  std::size_t known = 1;
+  std::ptrdiff_t infer = -1;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    XGRAD_CHECK(sizes[i] >= -1, "reshape: size ", sizes[i], " in shape ", sizes_str(sizes), " is negative");
+    if (sizes[i] == -1) {
+      XGRAD_CHECK(infer < 0, "reshape: only one size can be -1, shape ", sizes_str(sizes));
+      infer = static_cast<std::ptrdiff_t>(i);
+      continue;
+    }
+    shape[i] = static_cast<std::size_t>(sizes[i]);
+    known *= shape[i];
+  }
+  if (infer >= 0) {
+    XGRAD_CHECK(known != 0 && x.numel() % known == 0, "reshape: cannot reshape a tensor of shape ",
+                shape_str(x.shape()), " (", x.numel(), " elements) into shape ", sizes_str(sizes));
+    shape[infer] = x.numel() / known;
+  }
+  XGRAD_CHECK(numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
+              " (", x.numel(), " elements) into shape ", sizes_str(sizes), " (", numel(shape), " elements)");
+  return reshape_view(x, shape);
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  XGRAD_CHECK(x.defined(), "reshape: the input is undefined");
+  const bool wrapped = std::find(shape.begin(), shape.end(), static_cast<std::size_t>(-1)) != shape.end();
+  if (wrapped) {  // a -1 that went through size_t: take it as the -1 it was
+    std::vector<std::int64_t> sizes(shape.begin(), shape.end());  // size_t(-1) converts back to -1
+    return reshape_sizes(x, sizes);
+  }
+  XGRAD_CHECK(numel(shape) == x.numel(), "reshape: cannot reshape a tensor of shape ", shape_str(x.shape()),
+              " (", x.numel(), " elements) into shape ", shape_str(shape), " (", numel(shape), " elements)");
+  return reshape_view(x, shape);
+}
+
+Tensor squeeze(const Tensor& x) {
+  XGRAD_CHECK(x.defined(), "squeeze: the input is undefined");
+  Shape out;
+  for (std::size_t n : x.shape()) {
+    if (n != 1) out.push_back(n);
+  }
+  return reshape(x, out);
+}
+
+Tensor squeeze(const Tensor& x, int dim) {
+  XGRAD_CHECK(x.defined(), "squeeze: the input is undefined");
+  if (x.dim() == 0) {  // torch allows dim 0 or -1 on a scalar, a no-op
+    normalize_axis(dim, 1, "squeeze");
+    return reshape(x, Shape{});
+  }
+  const std::size_t a = normalize_axis(dim, x.dim(), "squeeze");
+  Shape out = x.shape();
+  if (out[a] == 1) out.erase(out.begin() + static_cast<std::ptrdiff_t>(a));
+  return reshape(x, out);
+}
+
+Tensor unsqueeze(const Tensor& x, int dim) {
+  XGRAD_CHECK(x.defined(), "unsqueeze: the input is undefined");
+  const std::size_t a = normalize_axis(dim, x.dim() + 1, "unsqueeze");
+  Shape out = x.shape();
+  out.insert(out.begin() + static_cast<std::ptrdiff_t>(a), 1);
+  return reshape(x, out);
+}
+
+Tensor stack(const std::vector<Tensor>& xs, int dim) {
+  XGRAD_CHECK(!xs.empty(), "stack: no tensors to join");
+  XGRAD_CHECK(xs[0].defined(), "stack: an input is undefined");
+  const Shape& first = xs[0].shape();
+  std::vector<Tensor> expanded;
+  for (const Tensor& t : xs) {
+    XGRAD_CHECK(t.defined(), "stack: an input is undefined");
+    XGRAD_CHECK(t.shape() == first, "stack: shapes ", shape_str(first), " and ", shape_str(t.shape()),
+                " differ (stack needs equal shapes)");
+    expanded.push_back(unsqueeze(t, dim));
+  }
+  return concat(expanded, dim);
 }
 
 Tensor flatten(const Tensor& x, int start_dim, int end_dim) {

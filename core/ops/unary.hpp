@@ -1,7 +1,9 @@
-// The shared shape of an elementwise unary op with its backward: y = f(x), dx = g * df(x, y), the
-// derivative given the input and the output. Internal to core/ops (elementwise and activation).
-// Large tensors are split across the OpenMP threads: each element is computed alone, so the result does
-// not depend on the thread count.
+// The shared shape of an elementwise unary op with its backward: y = f(x), dx = g * df(v), where v is the
+// one value the derivative needs: the input x, the output y, or nothing (df() for constant slopes such as
+// x * 2). Only that tensor is saved for backward (as PyTorch's derivatives.yaml does), so an op that needs
+// nothing lets its input and output be modified in place afterwards. Internal to core/ops (elementwise and
+// activation). Large tensors are split across the OpenMP threads: each element is computed alone, so the
+// result does not depend on the thread count.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -14,7 +16,9 @@ namespace xgrad::detail {
 // Below this many elements a parallel region costs more than it saves.
 constexpr std::int64_t kUnaryParallelMin = 1 << 16;
 
-template <class F, class DF>
+enum class Saves { nothing, input, output };
+
+template <Saves S, class F, class DF>
 Tensor unary(const Tensor& x, const char* op, F&& f, DF&& df) {
   XGRAD_CHECK(x.defined(), op, ": the input is undefined");
   Tensor out = empty(x.shape());
@@ -24,15 +28,23 @@ Tensor unary(const Tensor& x, const char* op, F&& f, DF&& df) {
 #pragma omp parallel for simd schedule(static) if (n >= kUnaryParallelMin)
   for (std::int64_t i = 0; i < n; ++i) o[i] = f(in[i]);
   if (!needs_grad({x})) return out;
-  return record(out, op, {x}, [x, y = out.detach(), df](const Tensor& g) {
-    Tensor dx = empty(x.shape());
-    const float *xv = x.data(), *yv = y.data(), *gv = g.data();
+  // The output is saved detached: the closure must not own the node that owns it.
+  const Tensor kept = S == Saves::input ? x : S == Saves::output ? out.detach() : Tensor();
+  return record(out, op, {x}, [kept, shape = x.shape(), df](const Tensor& g) {
+    Tensor dx = empty(shape);
+    const float* gv = g.data();
     float* d = dx.data();
-    const auto n = static_cast<std::int64_t>(x.numel());
+    const auto n = static_cast<std::int64_t>(dx.numel());
+    if constexpr (S == Saves::nothing) {
 #pragma omp parallel for simd schedule(static) if (n >= kUnaryParallelMin)
-    for (std::int64_t i = 0; i < n; ++i) d[i] = gv[i] * df(xv[i], yv[i]);
+      for (std::int64_t i = 0; i < n; ++i) d[i] = gv[i] * df();
+    } else {
+      const float* v = kept.data();
+#pragma omp parallel for simd schedule(static) if (n >= kUnaryParallelMin)
+      for (std::int64_t i = 0; i < n; ++i) d[i] = gv[i] * df(v[i]);
+    }
     return std::vector<Tensor>{dx};
-  });
+  }, {kept});
 }
 
 }  // namespace xgrad::detail
