@@ -37,8 +37,14 @@ struct Conv2dOptions {
 class Conv2d : public Module {
  public:
   Conv2d(const Conv2dOptions& options, Generator& gen);
+  // PyTorch's positional order, Conv2d(in, out, kernel_size, stride, padding), then the generator:
+  // Conv2d(3, 16, 3, 1, 1, gen), Conv2d(16, 32, 3, 2, "same", gen) (which throws: "same" needs stride 1).
   Conv2d(int in_channels, int out_channels, Size2 kernel_size, Generator& gen)
       : Conv2d(Conv2dOptions{in_channels, out_channels, kernel_size}, gen) {}
+  Conv2d(int in_channels, int out_channels, Size2 kernel_size, Size2 stride, Generator& gen)
+      : Conv2d(Conv2dOptions{in_channels, out_channels, kernel_size, stride}, gen) {}
+  Conv2d(int in_channels, int out_channels, Size2 kernel_size, Size2 stride, Conv2dPadding padding, Generator& gen)
+      : Conv2d(Conv2dOptions{in_channels, out_channels, kernel_size, stride, padding}, gen) {}
 
   Tensor forward(const Tensor& x) override;
   // Like PyTorch's repr, defaults left out: "Conv2d(3, 16, kernel_size=3, stride=1, padding=1)".

@@ -1,8 +1,10 @@
 // Module: the base of every layer and model. Parameters, buffers and sub-modules are registered by name,
 // in insertion order, and listed recursively with dotted names ("features.1.running_mean"); optimizers
 // and checkpoints key everything by those names. train()/eval() propagate to every sub-module.
+// state_dict()/load_state_dict(), named_modules() and apply() are in module_state.cpp.
 #pragma once
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -13,6 +15,16 @@
 
 namespace xgrad {
 
+// PyTorch's state_dict: every parameter, then every buffer, by dotted name ("features.0.weight", the
+// names checkpoints use), in registration order.
+using StateDict = std::vector<NamedTensor>;
+
+// Like PyTorch's load_state_dict result: names that did not match (strict = false only).
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;     // the model's, absent from what was loaded
+  std::vector<std::string> unexpected_keys;  // what was loaded, absent from the model
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -21,8 +33,9 @@ class Module {
   // Calls forward(); also what summary() hooks into.
   Tensor operator()(const Tensor& x);
 
-  // One line naming the layer and its options, like PyTorch's repr: "Conv2d(1, 16, kernel_size=3)".
-  virtual std::string describe() const = 0;
+  // One line naming the layer and its options, like PyTorch's repr: "Conv2d(1, 16, kernel_size=3)". The
+  // default is the class name and "()", as PyTorch's repr of a module without extra_repr: "MyBlock()".
+  virtual std::string describe() const;
 
   std::vector<Tensor> parameters() const;
   std::vector<NamedTensor> named_parameters() const;
@@ -33,6 +46,20 @@ class Module {
   // change), and sets m's train/eval mode to this module's; returns the old one. Like assigning
   // model._modules[name] in PyTorch: convert_sync_batchnorm uses it. Throws if there is no such child.
   std::shared_ptr<Module> replace_module(const std::string& name, std::shared_ptr<Module> m);
+
+  // Copies (clone()) of every parameter and buffer: later training does not change them.
+  StateDict state_dict() const;
+  // Copies `state` into the parameters and buffers of the same names. strict (the default, as in PyTorch):
+  // the names must match exactly; otherwise unmatched names are skipped and reported. Shapes must always
+  // match, and a running variance must be >= 0, as the checkpoint loader checks. Every check runs before
+  // anything is copied: on an xgrad::Error (naming the key) the module is unchanged.
+  IncompatibleKeys load_state_dict(const StateDict& state, bool strict = true);
+  // This module (name "") and every sub-module below it, depth first in registration order, with dotted
+  // names ("features", "features.0"), as PyTorch's named_modules(). The pointers live as long as the tree.
+  std::vector<std::pair<std::string, Module*>> named_modules();
+  // Calls fn on every sub-module, then on this module (children first, as PyTorch's apply); returns *this.
+  // E.g. model.apply([](Module& m) { if (auto* c = dynamic_cast<Conv2d*>(&m)) init(c->weight()); }).
+  Module& apply(const std::function<void(Module&)>& fn);
 
   void train(bool on = true);
   void eval() { train(false); }

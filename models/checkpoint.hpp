@@ -44,11 +44,7 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
 // trainer looks at before it resumes. Throws xgrad::Error naming the file.
 TrainingState read_checkpoint_state(const std::string& path, const Module& model);
 
-// Like PyTorch's load_state_dict result: names that did not match (strict = false only).
-struct IncompatibleKeys {
-  std::vector<std::string> missing_keys;     // the model's, absent from the file
-  std::vector<std::string> unexpected_keys;  // the file's, absent from the model
-};
+// load_weights reports unmatched names in IncompatibleKeys (layers/module.hpp), as load_state_dict does.
 
 // Weights only, for inference: format, version, metadata and the model's parameters and buffers.
 void save_weights(const std::string& path, const Module& model, const Metadata& metadata = Metadata::object());
