@@ -35,6 +35,8 @@ struct AdamParamState {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<NamedTensor> params, AdamOptions options);
+  // model.parameters(): named "0", "1", ... by position (named_by_position).
+  Adam(const std::vector<Tensor>& params, AdamOptions options) : Adam(named_by_position(params), options) {}
   Adam(std::vector<ParamGroup> groups, AdamOptions options);
 
   std::vector<std::pair<std::string, double>> options() const override;
@@ -58,6 +60,8 @@ class Adam : public Optimizer {
 class AdamW : public Adam {
  public:
   AdamW(std::vector<NamedTensor> params, AdamWOptions options);
+  // model.parameters(): named "0", "1", ... by position (named_by_position).
+  AdamW(const std::vector<Tensor>& params, AdamWOptions options) : AdamW(named_by_position(params), options) {}
   AdamW(std::vector<ParamGroup> groups, AdamWOptions options);
 };
 

@@ -26,6 +26,13 @@ std::string path_str(const std::vector<std::string>& path) {
   return out;
 }
 
+std::vector<NamedTensor> named_by_position(const std::vector<Tensor>& params) {
+  std::vector<NamedTensor> out;
+  out.reserve(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) out.emplace_back(std::to_string(i), params[i]);
+  return out;
+}
+
 void check_hyper_parameter(const std::string& op, const char* name, double value, double low, double high,
                            bool high_closed) {
   const bool ok = std::isfinite(value) && value >= low && (high_closed ? value <= high : value < high);

@@ -97,6 +97,11 @@ class Optimizer {
   std::vector<Group> groups_;
 };
 
+// A plain list of parameters (model.parameters()) named by position, "0", "1", ..., as PyTorch's optimizer
+// state_dict keys them: what the optimizers' list constructors use. Named parameters are better for
+// checkpoints, whose optimizer state then survives a change in the model's parameter order.
+std::vector<NamedTensor> named_by_position(const std::vector<Tensor>& params);
+
 // Checks a hyper-parameter of `op`: finite and within [low, high] (or [low, high) if !high_closed); high
 // may be HUGE_VAL for "no upper bound".
 void check_hyper_parameter(const std::string& op, const char* name, double value, double low, double high,

@@ -22,6 +22,8 @@ struct SGDParamState {
 class SGD : public Optimizer {
  public:
   SGD(std::vector<NamedTensor> params, SGDOptions options);
+  // model.parameters(): named "0", "1", ... by position (named_by_position).
+  SGD(const std::vector<Tensor>& params, SGDOptions options) : SGD(named_by_position(params), options) {}
   SGD(std::vector<ParamGroup> groups, SGDOptions options);
 
   const SGDOptions& sgd_options() const { return options_; }
