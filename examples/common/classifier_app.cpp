@@ -14,7 +14,7 @@
 #include "examples/common/cli.hpp"
 #include "examples/common/metadata_json.hpp"
 #include "examples/common/output_paths.hpp"
-#include "examples/common/progress.hpp"
+#include "xgrad/training/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/common/stop_signal.hpp"
 #include "examples/common/training.hpp"
