@@ -115,7 +115,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
     seen += n;
     progress.update(step, loss_sum / double(seen), double(correct) / double(seen), seen);
     if (on_step && !on_step(step, loss_value)) break;
-    if ((stop_signal = stop_requested()) != 0) break;  // the step boundary: a consistent state to save
+    if ((stop_signal = stop_agreed()) != 0) break;  // the step boundary: a consistent state to save
   }
   // Finite gradients can still overflow a weight (a huge learning rate), and BN's running statistics are
   // updated outside the optimizer: check both before anyone evaluates or saves them.
