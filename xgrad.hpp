@@ -64,6 +64,7 @@
 #include "xgrad/optim/clipping.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/reduce_lr_on_plateau.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/schedule.hpp"
 #include "xgrad/optim/sgd.hpp"

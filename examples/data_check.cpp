@@ -1,11 +1,16 @@
 // data_check: loads a data set directory with xgrad's readers and prints what it holds, so a fetched or
 // hand-placed copy can be checked before training. Format by file names: IDX (MNIST, Fashion-MNIST) or
 // CIFAR-10 binary. Usage: data_check DIR [DIR...]   e.g. data_check datasets/mnist datasets/fashion
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "xgrad/data/cifar.hpp"
 #include "xgrad/data/tensor_dataset.hpp"
@@ -30,8 +35,20 @@ void print_split(const char* name, const xgrad::TensorDataset& d) {
 
 int check(const std::string& dir) {
   namespace fs = std::filesystem;
-  // The error_code forms: a symlink loop or an unreadable folder is "not there" here, and the reader that
-  // opens the file then names the system's reason.
+  // The folder itself first: a missing one, a symlink loop or one without permission is named with the
+  // system's reason, not reported as a folder without data files.
+  struct stat st {};
+  const char* why = nullptr;
+  if (::stat(dir.c_str(), &st) != 0 || ::access(dir.c_str(), R_OK | X_OK) != 0)
+    why = std::strerror(errno);
+  else if (!S_ISDIR(st.st_mode))
+    why = "not a folder";
+  if (why) {
+    std::fprintf(stderr, "data_check: %s: cannot read the folder (%s)\n", dir.c_str(), why);
+    return 1;
+  }
+  // The error_code forms: an unreadable file is "not there" here, and the reader that opens it then names
+  // the system's reason.
   std::error_code ec;
   const bool idx =
       fs::exists(dir + "/train-images-idx3-ubyte", ec) || fs::exists(dir + "/t10k-images-idx3-ubyte", ec);

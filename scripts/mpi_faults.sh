@@ -3,6 +3,10 @@
 #   kill   mpirun -np 2 train_mnist on synthetic data; rank 1 is killed with SIGKILL mid-epoch 2: the whole
 #          job must end within 10 s with mpirun's message naming the killed rank, and the checkpoint of
 #          epoch 1 must be intact and resumable (a 1-process run resumes from it).
+#   term   SIGTERM to rank 1 alone, and   usr1   SIGUSR1 to mpirun (which forwards it to every rank; it keeps
+#          SIGINT and SIGTERM for itself and kills the job): every rank stops after the same step, rank 0 saves
+#          the checkpoint of that step and the report (which names the signal), mpirun exits with 128 + the
+#          signal's number, and one process resumes from that very step.
 #   nan    nan_on_one_rank: one rank's loss turns NaN while the others wait in an allreduce: the job must
 #          end within 10 s, non-zero, with that rank's message.
 # Usage: scripts/mpi_faults.sh BUILD_DIR. Prints "mpi fault <name>: passed|FAILED (...)" per test, the
@@ -56,6 +60,44 @@ else
   fi
   verdict kill "$ok" "rank 1 SIGKILLed; mpirun exited with status $status after ${took} s; resume at 1 rank: $(tail -1 "$work/resume.log" 2>/dev/null)"
 fi
+
+# term / usr1: one epoch of 20000 digits, the signal sent once rank 0's progress line shows training.
+stop_test() {  # name, signal, target (rank1 | mpirun), expected status
+  local name=$1 sig=$2 target=$3 expected=$4 dir="$work/$1" pid="" status took ok=1 step
+  mkdir -p "$dir"
+  mpirun "${mpirun_flags[@]}" -np 2 "$build/train_mnist" --data "$work/data" --epochs 1 --batch-size 32 \
+    --checkpoint "$dir/ckpt.json" --report "$dir/report.json" >"$dir/run.log" 2>&1 &
+  local job=$!
+  for _ in $(seq 600); do grep -q "epoch 1/1 [0-9]" "$dir/run.log" 2>/dev/null && break; sleep 0.1; done
+  if [ "$target" = mpirun ]; then
+    pid=$job
+  else
+    for p in $(pgrep -f "$build/train_mnist"); do
+      if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then pid=$p; fi
+    done
+  fi
+  if [ -z "$pid" ]; then
+    kill "$job" 2>/dev/null
+    verdict "$name" 1 "no process to signal (see $dir/run.log)"
+    return
+  fi
+  local start
+  start=$(date +%s.%N)
+  kill "-$sig" "$pid"
+  wait "$job"
+  status=$?
+  took=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  tr '\r' '\n' <"$dir/run.log" | grep -v "^epoch 1/1 " | head -3
+  step=$(grep -oE "\"step\": *[0-9]+" "$dir/report.json" 2>/dev/null | grep -oE "[0-9]+$" | tail -1)
+  if [ "$status" -eq "$expected" ] && [ -n "$step" ] && grep -q "\"signal\": *\"SIG$sig\"" "$dir/report.json" &&
+     "$build/train_mnist" --data "$work/data" --epochs 1 --batch-size 32 --resume "$dir/ckpt.json" \
+       >"$dir/resume.log" 2>&1 && grep -q "resumed from .* after step $step of epoch 1" "$dir/resume.log"; then
+    ok=0
+  fi
+  verdict "$name" "$ok" "SIG$sig to $target; mpirun exited with status $status after ${took} s, the job stopped after step ${step:-?}; resume at 1 rank: $(grep "resumed from" "$dir/resume.log" 2>/dev/null)"
+}
+stop_test term TERM rank1 143
+stop_test usr1 USR1 mpirun 138
 
 # nan: the fault program at 2 ranks.
 start=$(date +%s.%N)

@@ -1,10 +1,14 @@
 // Data problems end before training with the file named: samples of the wrong shape, an empty set, a
 // gzip-compressed CIFAR batch, a symlink loop. A last batch of one image with BatchNorm is dropped with a log
 // line instead of failing after an epoch. --limit reads only the images it uses. data_check never aborts.
+// Running out of memory while reading, and a folder without permission, end with the file and the reason.
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "example_runner.hpp"
+#include "skip.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/data/cifar.hpp"
 #include "xgrad/data/idx.hpp"
@@ -94,4 +98,76 @@ TEST_CASE("data_check reports a symlink loop and a huge header without aborting"
   r = run(dir, "data_check", quoted(data));
   CHECK(r.status == 1);
   CHECK(r.err.find("train-images-idx3-ubyte") != std::string::npos);
+}
+
+// AddressSanitizer reserves terabytes of address space: under `ulimit -v` its programs cannot start.
+#if defined(__SANITIZE_ADDRESS__)
+#define XGRAD_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XGRAD_TEST_UNDER_ASAN 1
+#endif
+#endif
+
+TEST_CASE("data: running out of memory while reading names the file and the bytes asked for",
+          "[reliability][data]") {
+#ifdef XGRAD_TEST_UNDER_ASAN
+  XGRAD_SKIP("the sanitizer build cannot run under an address-space limit");
+#endif
+  TempDir dir;
+  const std::string data = make_data(dir, "mnist", 64, 16);
+  // A sparse file (no disk used) holding a valid IDX header for 1.9 million images: reading it needs 1.49 GB,
+  // and the trainer runs with 600 MB of address space (OpenBLAS alone needs ~300 MB to start).
+  const std::string images = data + "/train-images-idx3-ubyte", labels = data + "/train-labels-idx1-ubyte";
+  const std::uint32_t count = 1900000;
+  std::string header(16, '\0');
+  put_u32(header, 0, 0x803);
+  put_u32(header, 4, count);
+  put_u32(header, 8, 28);
+  put_u32(header, 12, 28);
+  write_bytes(images, header);
+  fs::resize_file(images, 16 + std::uintmax_t{count} * 784);
+  std::string label_header(8, '\0');
+  put_u32(label_header, 0, 0x801);
+  put_u32(label_header, 4, count);
+  write_bytes(labels, label_header);
+  fs::resize_file(labels, 8 + std::uintmax_t{count});
+
+  for (const std::string program : {"train_mnist", "data_check"}) {
+    INFO(program);
+    const std::string args = program == "data_check" ? quoted(data) : "--data " + quoted(data) + " --epochs 1";
+    const Run r = run(dir, program, args, "ulimit -v 600000;");
+    CHECK(r.status == 1);
+    CHECK(r.err.find(images + ": not enough memory for 1489600000 bytes to read it into") != std::string::npos);
+  }
+}
+
+TEST_CASE("data: a folder without permission is named with the system's reason, not as missing",
+          "[reliability][data]") {
+  // Root reads every folder: the programs then run as the unprivileged user 'nobody' (setpriv).
+  std::string as_user;
+  if (::geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null 2>&1") != 0) XGRAD_SKIP("running as root without setpriv");
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  TempDir dir;
+  fs::permissions(dir.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
+  const std::string locked = dir / "locked";
+  fs::create_directory(locked);
+  const Run made = run(dir, "make_synthetic_data",
+                       "--format mnist --out " + quoted(locked + "/mnist") + " --train 64 --test 16 --seed 7");
+  REQUIRE(made.status == 0);
+  fs::permissions(locked, fs::perms::none);
+
+  Run r = run(dir, "train_mnist", "--data " + quoted(locked + "/mnist") + " --epochs 1", as_user);
+  CHECK(r.status == 1);
+  CHECK(r.err.find(locked + "/mnist/train-images-idx3-ubyte: cannot open (Permission denied)") != std::string::npos);
+  r = run(dir, "data_check", quoted(locked + "/mnist"), as_user);
+  CHECK(r.status == 1);
+  CHECK(r.err.find(locked + "/mnist: cannot read the folder (Permission denied)") != std::string::npos);
+  r = run(dir, "data_check", quoted(locked), as_user);
+  CHECK(r.status == 1);
+  CHECK(r.err.find(locked + ": cannot read the folder (Permission denied)") != std::string::npos);
+  fs::permissions(locked, fs::perms::owner_all);  // so that TempDir can remove it
 }

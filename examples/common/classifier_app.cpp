@@ -212,8 +212,9 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
   XGRAD_CHECK(dp.ranks == 1 || c.on_nan == "stop", "--on-nan rollback works on one process only (under mpirun a "
               "NaN on any rank stops every rank)");
   omp_set_num_threads(c.threads);
-  // Under mpirun a signal would reach the ranks at different steps: mpirun's own handling ends the job.
-  if (dp.ranks == 1) install_stop_handlers();
+  // Under mpirun too: the ranks agree on a stop request at every step boundary (stop_agreed), so a signal
+  // reaching one rank, or all of them a step apart, stops every rank after the same step.
+  install_stop_handlers();
   auto optimizer = make_optimizer(c, model);
   auto scheduler = make_scheduler(c, *optimizer, train.size());
   nlohmann::json report = {{"config", config_json(c, architecture)}, {"epochs", nlohmann::json::array()}};
@@ -346,7 +347,7 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     } else if (!c.checkpoint.empty()) {
       save(epoch_start(epoch, train));
     }
-    if (const int sig = stop_requested(); sig != 0 && epoch < c.epochs) {
+    if (const int sig = stop_agreed(); sig != 0 && epoch < c.epochs) {  // collective: every rank asks
       report["stopped"] = {{"signal", signal_name(sig)}, {"epoch", epoch}, {"step", r.steps}};
       write_report(c, report, dp);
       std::fprintf(stderr, "%s: stopped after epoch %d\n", signal_name(sig), epoch);

@@ -1,5 +1,6 @@
 // DataParallel: see data_parallel.hpp.
 #include "examples/common/data_parallel.hpp"
+#include "examples/common/stop_signal.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ DataParallel::DataParallel(int& argc, char**& argv, const char* program) : progr
 }
 
 DataParallel::~DataParallel() {
+  set_stop_agreement(nullptr);  // it allreduces: not after MPI_Finalize
 #ifdef XGRAD_HAVE_MPI
   delete state_;  // the averager, then MPI_Finalize
 #endif
@@ -87,6 +89,13 @@ DataParallelHooks DataParallel::prepare(Module& model) {
     hooks_.allreduce_seconds_per_step = [averager] {
       return averager->steps() ? averager->allreduce_seconds() / double(averager->steps()) : 0.0;
     };
+    // A signal reaching one rank (or all, a step apart) stops every rank after the same step: one
+    // allreduce of a single value per step, a few microseconds beside a step of milliseconds.
+    set_stop_agreement([world](int local) {
+      double v = local;
+      world.allreduce_max(&v, 1);
+      return static_cast<int>(v);
+    });
   }
 #else
   (void)model;

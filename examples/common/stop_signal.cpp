@@ -11,6 +11,7 @@ namespace xgrad::examples {
 namespace {
 
 std::atomic<int> received{0};  // lock-free on every platform we build for: safe in a handler
+std::function<int(int)> agreement;
 
 // Async-signal-safe: an atomic exchange, write(2) and _exit only.
 void on_signal(int sig) {
@@ -32,13 +33,19 @@ void install_stop_handlers() {
   action.sa_flags = SA_RESTART;  // a read or write in progress goes on; the loop checks the flag between steps
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGUSR1, &action, nullptr);
 }
 
 int stop_requested() { return received.load(); }
 
+void set_stop_agreement(std::function<int(int)> agree) { agreement = std::move(agree); }
+
+int stop_agreed() { return agreement ? agreement(stop_requested()) : stop_requested(); }
+
 const char* signal_name(int sig) {
   if (sig == SIGINT) return "SIGINT";
   if (sig == SIGTERM) return "SIGTERM";
+  if (sig == SIGUSR1) return "SIGUSR1";
   return "a signal";
 }
 

@@ -19,7 +19,7 @@ EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer,
                        .skip_steps = skip_steps};
   options.on_step = [&](std::size_t step, double loss) {
     if (on_step && !on_step(step, loss)) return false;
-    return (stop_signal = stop_requested()) == 0;  // the step boundary: a consistent state to save
+    return (stop_signal = stop_agreed()) == 0;  // the step boundary: a consistent state to save (all ranks agree)
   };
   const EpochStats s = xgrad::train_epoch(model, loader, optimizer, options);
   EpochResult result;
