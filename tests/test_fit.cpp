@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "xgrad/training/plateau_callback.hpp"
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
@@ -223,4 +224,31 @@ TEST_CASE("fit's NaN guard: stop names the step; rollback retries the epoch at a
   CHECK_THROWS_AS(fit(again, train3, opt3, {.epochs = 3, .progress = false, .on_nan = OnNan::Rollback,
                                             .max_rollbacks = 1}),
                   NonFiniteError);
+}
+
+TEST_CASE("ReduceLROnPlateauCallback steps the scheduler with the monitored figure", "[training][callbacks]") {
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  DataLoader train(line(), {.batch_size = 16});
+  SGD opt(model.named_parameters(), {.lr = 0.1});
+  ReduceLROnPlateau plateau(opt, {.factor = 0.5, .patience = 0});
+  ReduceLROnPlateauCallback callback(plateau, "loss");
+  FitContext c{model, opt, nullptr, train, 1, 4};
+  CHECK(callback.on_epoch_end(c, {{"loss", 1.0}}));
+  CHECK(opt.param_groups()[0].lr == 0.1);
+  callback.on_epoch_end(c, {{"loss", 2.0}});  // worse, patience 0: halved
+  CHECK(opt.param_groups()[0].lr == 0.05);
+  callback.on_epoch_end(c, {{"loss", 0.5}});  // better: unchanged
+  CHECK(opt.param_groups()[0].lr == 0.05);
+  CHECK_THROWS_WITH(callback.on_epoch_end(c, {{"val_loss", 1.0}}),
+                    Contains("ReduceLROnPlateauCallback: the logs have no 'loss' to monitor"));
+  // In fit: stepped once after every epoch, with the validation loss.
+  DataLoader val(line(7), {.batch_size = 64});
+  ReduceLROnPlateau in_fit(opt, {.factor = 0.5, .patience = 0});
+  const auto history = fit(model, train, opt,
+                           {.epochs = 3, .validation = &val,
+                            .callbacks = {std::make_shared<ReduceLROnPlateauCallback>(in_fit)}, .progress = false});
+  CHECK(history.size() == 3);
+  CHECK(in_fit.state_dict().last_epoch == 3);
+  CHECK(in_fit.state_dict().best <= history[0].at("val_loss"));
 }

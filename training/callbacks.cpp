@@ -57,12 +57,16 @@ bool CsvLogger::on_epoch_end(FitContext&, const EpochLogs& logs) {
     columns_.push_back("epoch");
     for (const auto& [name, value] : logs)
       if (name != "epoch") columns_.push_back(name);
-    for (std::size_t i = 0; i < columns_.size(); ++i) text_ += (i ? "," : "") + columns_[i];
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) text_ += ',';
+      text_ += columns_[i];
+    }
     text_ += "\n";
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     const auto it = logs.find(columns_[i]);
-    text_ += (i ? "," : "") + (it == logs.end() ? std::string() : number(it->second));
+    if (i > 0) text_ += ',';
+    if (it != logs.end()) text_ += number(it->second);
   }
   text_ += "\n";
   write_file_atomically(path_, text_);
