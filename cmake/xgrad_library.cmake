@@ -12,7 +12,7 @@ set(XGRAD_OPENBLAS_DIR "/usr/lib/x86_64-linux-gnu/openblas-openmp" CACHE PATH "O
 find_library(XGRAD_OPENBLAS NAMES openblas PATHS ${XGRAD_OPENBLAS_DIR} NO_DEFAULT_PATH REQUIRED)
 find_path(XGRAD_CBLAS_INCLUDE cblas.h PATHS /usr/include/x86_64-linux-gnu/openblas-openmp NO_DEFAULT_PATH REQUIRED)
 
-set(XGRAD_LIBRARY_FOLDERS core layers optim models data)
+set(XGRAD_LIBRARY_FOLDERS core layers optim models data training)
 
 # Data-parallel training (distributed/) over MPI: on when an MPI implementation is found (Debian's Open MPI:
 # libopenmpi-dev), off otherwise; the rest of the library neither needs nor sees it.

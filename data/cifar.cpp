@@ -18,7 +18,7 @@ constexpr int kClasses = 10;
 
 }  // namespace
 
-Dataset read_cifar10(const std::vector<std::string>& paths, std::size_t limit) {
+TensorDataset read_cifar10(const std::vector<std::string>& paths, std::size_t limit) {
   XGRAD_CHECK(!paths.empty(), "read_cifar10: no files given");
   std::vector<BinaryFile> files;
   std::uint64_t total = 0;
@@ -48,14 +48,14 @@ Dataset read_cifar10(const std::vector<std::string>& paths, std::size_t limit) {
       std::copy(record.begin() + 1, record.end(), images.begin() + i * kPixels);
     }
   }
-  return Dataset({total, 3, 32, 32}, std::move(images), std::move(labels));
+  return TensorDataset({total, 3, 32, 32}, std::move(images), std::move(labels));
 }
 
-Dataset read_cifar10(const std::string& path, std::size_t limit) {
+TensorDataset read_cifar10(const std::string& path, std::size_t limit) {
   return read_cifar10(std::vector<std::string>{path}, limit);
 }
 
-Dataset load_cifar10(const std::string& dir, bool train, std::size_t limit) {
+TensorDataset load_cifar10(const std::string& dir, bool train, std::size_t limit) {
   if (!train) return read_cifar10(dir + "/test_batch.bin", limit);
   std::vector<std::string> paths;
   for (int b = 1; b <= 5; ++b) paths.push_back(dir + "/data_batch_" + std::to_string(b) + ".bin");

@@ -1,22 +1,27 @@
-// DataLoader: batches of a Dataset, like torch.utils.data.DataLoader without workers. Each begin() starts an
-// epoch: with shuffle on it draws a fresh permutation (Fisher-Yates on its own seeded Generator), then
-// yields Batch{inputs (B, ...), labels} in order, a transform applied to each batch. Same seed, same
-// batches, bit for bit. Single-threaded and in memory: no prefetching, no lazy file reading.
+// DataLoader: batches of any Dataset, like torch.utils.data.DataLoader. Each begin() starts an epoch: with
+// shuffle on it draws a fresh permutation (Fisher-Yates on its own seeded Generator), then yields
+// Batch{inputs (B, ...), labels or targets} in order (Dataset::collate), a transform applied to each
+// batch's inputs. Same seed, same batches, bit for bit, with or without the prefetching worker.
 //
 //   DataLoader loader(train, {.batch_size = 128, .shuffle = true, .seed = 1}, compose({...}));
-//   for (const auto& [x, y] : loader) { ... }
+//   for (const Batch& batch : loader) { ... batch.inputs, batch.labels (or batch.targets) ... }
+//   DataLoader mine(std::make_shared<MyDataset>(...), {.batch_size = 32, .num_workers = 1});
 //
 // The batch buffer is reused for the next batch when nothing else holds it (the last step's graph is
 // gone); a batch kept alive elsewhere is never overwritten, the loader allocates a new one instead.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <concepts>
 #include <iterator>
+#include <memory>
 #include <vector>
 
 #include "xgrad/core/generator.hpp"
 #include "xgrad/core/tensor.hpp"
 #include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
+#include "xgrad/data/worker_thread.hpp"
 #include "xgrad/data/transforms.hpp"
 
 namespace xgrad {
@@ -34,24 +39,35 @@ struct DataLoaderOptions {
   // only when it has fewer samples than ranks (a rank would get none).
   std::size_t num_replicas = 1;
   std::size_t rank = 0;  // in [0, num_replicas)
-};
-
-struct Batch {
-  Tensor inputs;  // (B, ...sample shape), after the transform
-  Labels labels;  // B labels
+  // 0: batches are collated when the iterator reaches them. 1: a worker thread collates (and transforms)
+  // batch k + 1 while batch k is in use, in the same order with the same draws: the same batches, bit for
+  // bit. The dataset's get()/collate() and the transform then run on that thread.
+  std::size_t num_workers = 0;
 };
 
 class DataLoader {
  public:
-  DataLoader(Dataset dataset, DataLoaderOptions options = {}, Transform transform = nullptr);
+  // Any dataset, shared with the caller (which must not change it while the loader iterates).
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {}, Transform transform = nullptr);
+  // A dataset by value (a TensorDataset's copy shares its samples' storage).
+  template <class D>
+    requires std::derived_from<D, Dataset>
+  DataLoader(D dataset, DataLoaderOptions options = {}, Transform transform = nullptr)
+      : DataLoader(std::make_shared<const D>(std::move(dataset)), options, std::move(transform)) {}
+  // Moved, not copied (two loaders over one generator would repeat each other's epochs). A move first drops
+  // a batch being prefetched, as transform_generator() does; each loader keeps its own worker thread.
+  DataLoader(DataLoader&& other);
+  DataLoader& operator=(DataLoader&& other);
 
   // Batches per epoch: ceil(N / batch_size), or floor with drop_last (batch_size * num_replicas when sharded).
   std::size_t size() const;
-  const Dataset& dataset() const { return dataset_; }
+  const Dataset& dataset() const { return *dataset_; }
   const DataLoaderOptions& options() const { return options_; }
-  // The generators' states, so a checkpoint can resume the same sequence of epochs.
+  // The generators' states, so a checkpoint can resume the same sequence of epochs. With num_workers = 1,
+  // transform_generator() drops the batch being prefetched and undoes its draws, so the state is always the
+  // synchronous loader's (the next batch is then collated when reached).
   Generator& shuffle_generator() { return shuffle_gen_; }
-  Generator& transform_generator() { return transform_gen_; }
+  Generator& transform_generator();
 
   class Iterator {
    public:
@@ -80,14 +96,22 @@ class DataLoader {
   const std::vector<std::size_t>& order() const { return order_; }
 
  private:
-  void load(std::size_t batch_index);
+  void advance(std::size_t batch_index);  // makes current_ batch `batch_index`, prefetching the next
+  void load(Batch& out, std::size_t batch_index);
+  void drop_prefetched();
 
-  Dataset dataset_;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   Transform transform_;
   Generator shuffle_gen_, transform_gen_;
   std::vector<std::size_t> order_;
   Batch current_;
+  Batch next_;  // num_workers = 1: the batch the worker prefetches
+  std::size_t prefetched_ = kNone;          // its index within the epoch, or kNone
+  Generator transform_gen_before_prefetch_;  // to undo its draws when it is dropped
+  std::unique_ptr<data_detail::WorkerThread> worker_;  // last: joined before the members it uses die
 };
 
 }  // namespace xgrad

@@ -1,54 +1,55 @@
-// Dataset: an in-memory set of samples and their class labels, N samples of one shape with N labels.
-// Samples are stored either as floats (a Tensor) or as bytes read as v / 255 (torchvision's ToTensor
-// convention), a quarter of the memory: the image readers (idx.hpp, cifar.hpp) keep the files' bytes, and
-// the DataLoader converts one batch at a time. Copying a Dataset shares the samples' storage (like Tensor)
-// and copies the labels. Not lazy and not a file format: the readers load whole files into one.
+// Dataset: the interface a data source implements for the DataLoader, like torch.utils.data.Dataset: its
+// size and one sample by index, as an input tensor and a target (a float tensor, or a class label).
+// Batch: samples stacked along a new first axis. TensorDataset (tensor_dataset.hpp) is the in-memory one;
+// the MNIST and CIFAR readers return it. Not an iterable stream: samples are reached by index.
+//
+//   struct Squares : xgrad::Dataset {            // input (1): x, target (1): x * x
+//     std::size_t size() const override { return 100; }
+//     xgrad::Sample get(std::size_t i) const override {
+//       const float x = float(i) / 100;
+//       return {xgrad::Tensor{x}, xgrad::Tensor{x * x}};
+//     }
+//   };
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 #include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
 
-class Dataset {
- public:
-  Dataset() = default;  // empty: size() == 0, inputs() undefined
-  // Float samples. inputs: (N, ...) not requiring grad; labels: N values >= 0.
-  Dataset(Tensor inputs, Labels labels);
-  // Byte samples, sample value v / 255. shape: (N, ...), bytes: numel(shape) values; labels: N values >= 0.
-  Dataset(Shape shape, std::vector<std::uint8_t> bytes, Labels labels);
-
-  std::size_t size() const { return labels_.size(); }
-  const Labels& labels() const { return labels_; }
-  // (N, ...): all samples, as inputs() would have them.
-  const Shape& shape() const { return shape_; }
-  // The shape of one sample: shape() without its first axis, e.g. (1, 28, 28).
-  Shape sample_shape() const;
-  bool stores_bytes() const { return bytes_ != nullptr; }
-
-  // All samples as one float tensor (N, ...): the stored tensor itself for float samples; for byte samples
-  // a new tensor, four times their memory (the DataLoader converts per batch instead).
-  Tensor inputs() const;
-
-  // Writes samples indices[0], ..., indices[count - 1] as floats, one after another, to `out`
-  // (count * numel(sample_shape()) floats). Indices must be < size().
-  void gather(const std::size_t* indices, std::size_t count, float* out) const;
-
-  // A copy of samples [begin, end), stored as this one's are, e.g. to hold out a validation split.
-  Dataset subset(std::size_t begin, std::size_t end) const;
-
- private:
-  Shape shape_;
-  Tensor floats_;                                      // float samples, or
-  std::shared_ptr<const std::vector<std::uint8_t>> bytes_;  // byte samples
-  Labels labels_;
+// One sample: an input and either a float target or a class label.
+struct Sample {
+  Tensor input;             // e.g. (1, 28, 28) or (F)
+  Tensor target;            // a float target of any shape, e.g. (1) or (); undefined when `label` is the target
+  std::int32_t label = -1;  // a class index >= 0, when `target` is undefined
 };
 
-// How many times each value occurs: counts[k] = #{i : labels[i] == k}, at least minlength entries
-// (NumPy's and PyTorch's bincount). Labels must be >= 0.
-std::vector<std::size_t> bincount(const Labels& labels, std::size_t minlength = 0);
+// B samples stacked: inputs[b] is sample b's input; the targets are either labels or a float tensor.
+struct Batch {
+  Tensor inputs;   // (B, ...input shape), after the loader's transform
+  Labels labels;   // B class labels, when the dataset's targets are labels (else empty)
+  Tensor targets;  // (B, ...target shape), when the targets are float tensors (else undefined)
+  std::size_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual std::size_t size() const = 0;
+  // Sample `index` < size(). Every sample has the same input shape, and the same kind of target (and shape).
+  virtual Sample get(std::size_t index) const = 0;
+  // Writes samples indices[0], ..., indices[count - 1] into `out` (count >= 1), reusing out's tensors when
+  // they are defined and of the right shape (the loader leaves them undefined when someone else holds them).
+  // The default calls get() per sample and copies; a dataset in contiguous memory overrides it (TensorDataset
+  // copies rows straight into the batch). A DataLoader with num_workers = 1 calls get() and collate() from its
+  // worker thread, one call at a time: a dataset must not change while a loader iterates over it.
+  virtual void collate(const std::size_t* indices, std::size_t count, Batch& out) const;
+};
+
+namespace data_detail {
+// `t` itself when it is a (shape) tensor, else a new uninitialized one (which it then holds).
+float* batch_buffer(Tensor& t, const Shape& shape);
+}  // namespace data_detail
 
 }  // namespace xgrad

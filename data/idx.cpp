@@ -96,7 +96,7 @@ Labels read_idx_labels(const std::string& path, int num_classes) {
   return labels;
 }
 
-Dataset load_mnist(const std::string& dir, bool train, std::size_t limit) {
+TensorDataset load_mnist(const std::string& dir, bool train, std::size_t limit) {
   const std::string prefix = dir + "/" + (train ? "train" : "t10k");
   const std::string images_path = prefix + "-images-idx3-ubyte";
   const std::string labels_path = prefix + "-labels-idx1-ubyte";
@@ -113,7 +113,7 @@ Dataset load_mnist(const std::string& dir, bool train, std::size_t limit) {
   }
   std::vector<std::uint8_t> pixels = file.buffer<std::uint8_t>(numel(shape));
   file.read(pixels.data(), pixels.size());
-  return Dataset(std::move(shape), std::move(pixels), std::move(labels));
+  return TensorDataset(std::move(shape), std::move(pixels), std::move(labels));
 }
 
 }  // namespace xgrad

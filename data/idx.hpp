@@ -5,7 +5,7 @@
 #include <string>
 
 #include "xgrad/core/tensor.hpp"
-#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
 
 namespace xgrad {
 
@@ -16,9 +16,9 @@ Tensor read_idx_images(const std::string& path);
 Labels read_idx_labels(const std::string& path, int num_classes = 10);
 
 // dir/train-images-idx3-ubyte and dir/train-labels-idx1-ubyte (train) or the t10k-* pair (test), as
-// MNIST and Fashion-MNIST both name them; checks that the image and label counts agree. The Dataset keeps
+// MNIST and Fashion-MNIST both name them; checks that the image and label counts agree. The TensorDataset keeps
 // the pixel bytes (47 MB for MNIST's training set, not 188 MB of floats). limit > 0: only the first `limit`
 // images are read (the whole file is still size-checked). A file of 0 images is an error naming it.
-Dataset load_mnist(const std::string& dir, bool train = true, std::size_t limit = 0);
+TensorDataset load_mnist(const std::string& dir, bool train = true, std::size_t limit = 0);
 
 }  // namespace xgrad

@@ -125,7 +125,7 @@ std::unique_ptr<Optimizer> make_optimizer(const Study& s, const RunSpec& r, Modu
   return std::make_unique<SGD>(model.named_parameters(), SGDOptions{.lr = r.lr, .momentum = s.momentum});
 }
 
-RunRecord run_one(const Study& s, const RunSpec& spec, const Dataset& train_set, DataLoader& eval, DataLoader& test,
+RunRecord run_one(const Study& s, const RunSpec& spec, const TensorDataset& train_set, DataLoader& eval, DataLoader& test,
                   const std::string& label, DataParallel& dp) {
   // Data-parallel: each rank its share of every global batch of spec.batch_size * ranks images.
   const std::size_t global_batch = spec.batch_size * s.ranks;
@@ -338,8 +338,8 @@ int main(int argc, char** argv) {
   try {
     const auto start = std::chrono::steady_clock::now();
     omp_set_num_threads(s.threads);
-    Dataset train_set = load_mnist(s.data, true);
-    const Dataset test_set = load_mnist(s.data, false);
+    TensorDataset train_set = load_mnist(s.data, true);
+    const TensorDataset test_set = load_mnist(s.data, false);
     if (s.limit > 0 && s.limit < train_set.size()) train_set = train_set.subset(0, s.limit);
     s.eval_images = std::min(s.eval_images, test_set.size());
     // Batches of 250: evaluation runs about twice as fast as with batches of 1000 (cache).

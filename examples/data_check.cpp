@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "xgrad/data/cifar.hpp"
-#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/data/transforms.hpp"
 #include "examples/common/cli.hpp"
@@ -21,7 +21,7 @@
 
 namespace {
 
-void print_split(const char* name, const xgrad::Dataset& d) {
+void print_split(const char* name, const xgrad::TensorDataset& d) {
   std::printf("  %-5s %zu samples of %s\n", name, d.size(), xgrad::shape_str(d.sample_shape()).c_str());
   const auto counts = xgrad::bincount(d.labels(), 10);
   std::printf("        labels:");

@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
   if (int status = examples::parse_command_line(app, argc, argv); status >= 0) return status;
 
   try {
-    Dataset train_set = load_cifar10(config.data, true, config.limit);  // --limit: only those images are read
-    Dataset test_set = load_cifar10(config.data, false);
+    TensorDataset train_set = load_cifar10(config.data, true, config.limit);  // --limit: only those images are read
+    TensorDataset test_set = load_cifar10(config.data, false);
     examples::check_samples(train_set, {3, 32, 32}, config.data + "/data_batch_*.bin");
     examples::check_samples(test_set, {3, 32, 32}, config.data + "/test_batch.bin");
     // The usual CIFAR-10 constants: mean and standard deviation of the training pixels, per channel (R, G, B).

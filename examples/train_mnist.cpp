@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
   if (recipe == "fast") examples::apply_fast_recipe(config, fashion, [&](const char* flag) { return app.count(flag) > 0; });
 
   try {
-    Dataset train_set = load_mnist(config.data, true, config.limit);  // --limit: only those images are read
-    Dataset test_set = load_mnist(config.data, false);
+    TensorDataset train_set = load_mnist(config.data, true, config.limit);  // --limit: only those images are read
+    TensorDataset test_set = load_mnist(config.data, false);
     examples::check_samples(train_set, {1, 28, 28}, config.data + "/train-images-idx3-ubyte");
     examples::check_samples(test_set, {1, 28, 28}, config.data + "/t10k-images-idx3-ubyte");
     // The usual per-data-set constants (mean, std of the training pixels).

@@ -15,7 +15,7 @@ namespace {
 
 void check(const std::vector<std::string>& paths, std::size_t size) {
   try {
-    const xgrad::Dataset d = xgrad::read_cifar10(paths);
+    const xgrad::TensorDataset d = xgrad::read_cifar10(paths);
     if (d.size() * 3073 != size || d.inputs().numel() != d.size() * 3 * 32 * 32) std::abort();
     for (auto label : d.labels()) {
       if (label < 0 || label >= 10) std::abort();

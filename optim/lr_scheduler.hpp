@@ -81,6 +81,20 @@ class LinearLR : public LRScheduler {
       : LRScheduler(optimizer, linear_schedule(start_factor, end_factor, total_iters)) {}
 };
 
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(std::int64_t)> lr_lambda, std::string name = "lr_lambda")
+      : LRScheduler(optimizer, lambda_schedule(std::move(lr_lambda), std::move(name))) {}
+};
+
+// Given schedules (the factories of schedule.hpp), not scheduler objects: SequentialLR(opt,
+// {linear_schedule(0.1, 1, 5), cosine_annealing_schedule(95)}, {5}) warms up for 5 steps, then anneals.
+class SequentialLR : public LRScheduler {
+ public:
+  SequentialLR(Optimizer& optimizer, std::vector<Schedule> schedules, std::vector<std::int64_t> milestones)
+      : LRScheduler(optimizer, sequential_schedule(std::move(schedules), std::move(milestones))) {}
+};
+
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, std::int64_t total_steps, OneCycleOptions options = {})

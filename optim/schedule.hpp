@@ -30,6 +30,15 @@ Schedule cosine_annealing_schedule(std::int64_t T_max, double eta_min = 0);
 // Linear warm-up: lr = base_lr * (start_factor + (end_factor - start_factor) * min(step, total_iters) / total_iters)
 Schedule linear_schedule(double start_factor = 1.0 / 3, double end_factor = 1.0, std::int64_t total_iters = 5);
 
+// lr = base_lr * lr_lambda(step), as PyTorch's LambdaLR. A function has no text to compare, so `name`
+// stands for it in the settings ("LambdaLR(lr_lambda=warmup)"): give two different functions different
+// names, or a checkpoint of one will load into the other.
+Schedule lambda_schedule(std::function<double(std::int64_t)> lr_lambda, std::string name = "lr_lambda");
+// PyTorch's SequentialLR: schedules[0] until milestones[0], then schedules[1] restarted at step 0, ...:
+// lr = schedules[i].lr(base_lr, step - milestones[i - 1]) for milestones[i - 1] <= step < milestones[i].
+// Warm-up then cosine: sequential_schedule({linear_schedule(0.1, 1, 5), cosine_annealing_schedule(95)}, {5}).
+Schedule sequential_schedule(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones);
+
 // Smith's one-cycle policy, stepped once per batch: from max_lr / div_factor up to max_lr over the first
 // pct_start of total_steps, then down to max_lr / div_factor / final_div_factor (three_phase: back to the
 // initial lr first, then down). The groups' base lrs are ignored, as in PyTorch.

@@ -221,7 +221,7 @@ TEST_CASE("bn_vs_no_bn: ioffe preset tracks the percentiles of a sigmoid's input
   }
   // The probe, recomputed here: the input of the last sigmoid (BN output with BN, Dense output without),
   // unit 0, over the 200 test images, before any step; percentiles interpolated like NumPy's default.
-  const Dataset test = load_mnist(data, false);
+  const TensorDataset test = load_mnist(data, false);
   Tensor x = test.inputs().clone();
   Generator unused(0);
   Normalize({0.1307f}, {0.3081f})(x, unused);  // the study's MNIST constants

@@ -1,4 +1,4 @@
-// Data readers (IDX, CIFAR-10 binary) and Dataset: files the test writes into a temporary directory, each
+// Data readers (IDX, CIFAR-10 binary) and TensorDataset: files the test writes into a temporary directory, each
 // kind of defect with its message, and values checked byte for byte.
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "xgrad/data/cifar.hpp"
-#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
 #include "xgrad/data/idx.hpp"
 #include "xgrad/xgrad.hpp"
 
@@ -101,7 +101,7 @@ TEST_CASE("read_idx_labels and load_mnist read train and test pairs", "[data][id
   write_file(dir / "t10k-labels-idx1-ubyte", idx_labels({4}));
   CHECK(read_idx_labels(dir / "train-labels-idx1-ubyte") == Labels{7, 0, 9});
 
-  Dataset train = load_mnist(dir.path, true);
+  TensorDataset train = load_mnist(dir.path, true);
   REQUIRE(train.size() == 3);
   CHECK(train.labels() == Labels{7, 0, 9});
   CHECK(train.sample_shape() == Shape{1, 4, 5});
@@ -111,7 +111,7 @@ TEST_CASE("read_idx_labels and load_mnist read train and test pairs", "[data][id
   CHECK(train.stores_bytes());
   CHECK(train.shape() == Shape{3, 1, 4, 5});
   CHECK(train.inputs().to_vector() == read_idx_images(dir / "train-images-idx3-ubyte").to_vector());
-  Dataset test = load_mnist(dir.path, false);
+  TensorDataset test = load_mnist(dir.path, false);
   CHECK(test.size() == 1);
   CHECK(test.labels() == Labels{4});
 }
@@ -194,7 +194,7 @@ TEST_CASE("load_mnist: image and label counts must agree", "[data][idx][errors]"
 TEST_CASE("read_cifar10: label byte then R, G, B planes of 32x32", "[data][cifar]") {
   TempDir dir;
   write_file(dir / "b.bin", cifar_records({6, 0, 9}));
-  Dataset d = read_cifar10(dir / "b.bin");
+  TensorDataset d = read_cifar10(dir / "b.bin");
   REQUIRE(d.inputs().shape() == Shape{3, 3, 32, 32});
   CHECK(d.labels() == Labels{6, 0, 9});
   // Pixel (r, c, y, x) was written as (r + c + y + x) mod 256.
@@ -213,12 +213,12 @@ TEST_CASE("load_cifar10 concatenates data_batch_1..5 in order, test_batch alone"
     record += b;
   }
   write_file(dir / "test_batch.bin", cifar_records({3, 1}));
-  Dataset train = load_cifar10(dir.path);
+  TensorDataset train = load_cifar10(dir.path);
   REQUIRE(train.size() == 15);
   CHECK(train.labels() == Labels{0, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4});
   for (std::size_t r = 0; r < 15; ++r)
     CHECK(train.inputs().at({r, 0, 0, 0}) == static_cast<float>(r) / 255.0f);
-  Dataset test = load_cifar10(dir.path, false);
+  TensorDataset test = load_cifar10(dir.path, false);
   CHECK(test.labels() == Labels{3, 1});
 }
 
@@ -259,32 +259,32 @@ TEST_CASE("CIFAR-10 reader: each defect is an Error naming the file and the prob
   }
 }
 
-TEST_CASE("Dataset: checks, subset and bincount", "[data][dataset]") {
+TEST_CASE("TensorDataset: checks, subset and bincount", "[data][dataset]") {
   Tensor x = arange(12.0f);
-  Dataset d(from_vector(x.to_vector(), {4, 3}), {2, 0, 2, 1});
+  TensorDataset d(from_vector(x.to_vector(), {4, 3}), {2, 0, 2, 1});
   CHECK(d.size() == 4);
   CHECK(d.sample_shape() == Shape{3});
-  Dataset s = d.subset(1, 3);
+  TensorDataset s = d.subset(1, 3);
   CHECK(s.inputs().shape() == Shape{2, 3});
   CHECK(s.inputs().to_vector() == std::vector<float>{3, 4, 5, 6, 7, 8});
   CHECK(s.labels() == Labels{0, 2});
   CHECK(bincount(d.labels()) == std::vector<std::size_t>{1, 1, 2});
   CHECK(bincount(d.labels(), 5) == std::vector<std::size_t>{1, 1, 2, 0, 0});
 
-  CHECK_THROWS_WITH(Dataset(zeros({4, 3}), {1, 2, 3}),
-                    "Dataset: inputs of shape (4, 3) hold 4 samples but there are 3 labels");
-  CHECK_THROWS_WITH(Dataset(zeros({2}), {1, -1}), "Dataset: label -1 at index 1 is negative");
-  CHECK_THROWS_WITH(Dataset(scalar_tensor(1), {}),
-                    "Dataset: inputs must have a sample axis first, got shape ()");
-  CHECK_THROWS_WITH(Dataset(zeros({2}).set_requires_grad(), {0, 0}), "Dataset: inputs must not require grad");
-  CHECK_THROWS_WITH(d.subset(3, 5), "Dataset::subset: range [3, 5) is not within the 4 samples");
+  CHECK_THROWS_WITH(TensorDataset(zeros({4, 3}), {1, 2, 3}),
+                    "TensorDataset: inputs of shape (4, 3) hold 4 samples but there are 3 labels");
+  CHECK_THROWS_WITH(TensorDataset(zeros({2}), {1, -1}), "TensorDataset: label -1 at index 1 is negative");
+  CHECK_THROWS_WITH(TensorDataset(scalar_tensor(1), {}),
+                    "TensorDataset: inputs must have a sample axis first, got shape ()");
+  CHECK_THROWS_WITH(TensorDataset(zeros({2}).set_requires_grad(), {0, 0}), "TensorDataset: inputs must not require grad");
+  CHECK_THROWS_WITH(d.subset(3, 5), "TensorDataset::subset: range [3, 5) is not within the 4 samples");
   CHECK_THROWS_WITH(bincount({0, -2}), "bincount: label -2 at index 1 is negative");
 }
 
-TEST_CASE("Dataset of bytes: reads v / 255, gathers, subsets and checks like a float one", "[data][dataset]") {
+TEST_CASE("TensorDataset of bytes: reads v / 255, gathers, subsets and checks like a float one", "[data][dataset]") {
   std::vector<std::uint8_t> bytes(4 * 2 * 3);
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 11);  // up to 253
-  Dataset d({4, 2, 3}, bytes, {3, 1, 0, 2});
+  TensorDataset d({4, 2, 3}, bytes, {3, 1, 0, 2});
   CHECK(d.stores_bytes());
   CHECK(d.size() == 4);
   CHECK(d.shape() == Shape{4, 2, 3});
@@ -296,7 +296,7 @@ TEST_CASE("Dataset of bytes: reads v / 255, gathers, subsets and checks like a f
   CHECK(all.to_vector() == expected);
 
   // The same samples stored as floats gather to the same bits.
-  const Dataset f(all, d.labels());
+  const TensorDataset f(all, d.labels());
   CHECK_FALSE(f.stores_bytes());
   const std::size_t order[] = {2, 0, 3};
   std::vector<float> from_bytes(3 * 6, -1.0f), from_floats(3 * 6, -2.0f);
@@ -306,17 +306,17 @@ TEST_CASE("Dataset of bytes: reads v / 255, gathers, subsets and checks like a f
   CHECK(std::vector<float>(from_bytes.begin(), from_bytes.begin() + 6) ==
         std::vector<float>(expected.begin() + 12, expected.begin() + 18));
   const std::size_t bad[] = {1, 4};
-  CHECK_THROWS_WITH(d.gather(bad, 2, from_bytes.data()), "Dataset::gather: index 4 is not below the 4 samples");
+  CHECK_THROWS_WITH(d.gather(bad, 2, from_bytes.data()), "TensorDataset::gather: index 4 is not below the 4 samples");
 
-  const Dataset s = d.subset(1, 3);
+  const TensorDataset s = d.subset(1, 3);
   CHECK(s.stores_bytes());
   CHECK(s.labels() == Labels{1, 0});
   CHECK(s.inputs().to_vector() == std::vector<float>(expected.begin() + 6, expected.begin() + 18));
 
-  CHECK_THROWS_WITH(Dataset({4, 2, 3}, std::vector<std::uint8_t>(23), {0, 0, 0, 0}),
-                    "Dataset: 23 bytes given for samples of shape (4, 2, 3) (24 values)");
-  CHECK_THROWS_WITH(Dataset({4, 2, 3}, bytes, {0, 0, 0}),
-                    "Dataset: inputs of shape (4, 2, 3) hold 4 samples but there are 3 labels");
-  CHECK_THROWS_WITH(Dataset({}, std::vector<std::uint8_t>{}, {}),
-                    "Dataset: inputs must have a sample axis first, got shape ()");
+  CHECK_THROWS_WITH(TensorDataset({4, 2, 3}, std::vector<std::uint8_t>(23), {0, 0, 0, 0}),
+                    "TensorDataset: 23 bytes given for samples of shape (4, 2, 3) (24 values)");
+  CHECK_THROWS_WITH(TensorDataset({4, 2, 3}, bytes, {0, 0, 0}),
+                    "TensorDataset: inputs of shape (4, 2, 3) hold 4 samples but there are 3 labels");
+  CHECK_THROWS_WITH(TensorDataset({}, std::vector<std::uint8_t>{}, {}),
+                    "TensorDataset: inputs must have a sample axis first, got shape ()");
 }

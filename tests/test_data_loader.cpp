@@ -14,7 +14,7 @@ using namespace xgrad;
 namespace {
 
 // Sample i is the row (i, i + 0.5) with label i % 3, so a batch tells which samples it holds.
-Dataset numbered(std::size_t n) {
+TensorDataset numbered(std::size_t n) {
   std::vector<float> values;
   Labels labels;
   for (std::size_t i = 0; i < n; ++i) {
@@ -22,13 +22,15 @@ Dataset numbered(std::size_t n) {
     values.push_back(static_cast<float>(i) + 0.5f);
     labels.push_back(static_cast<std::int32_t>(i % 3));
   }
-  return Dataset(from_vector(values, {n, 2}), labels);
+  return TensorDataset(from_vector(values, {n, 2}), labels);
 }
 
 // The sample indices of one epoch, batch by batch, checking each batch's rows and labels agree.
 std::vector<std::vector<std::size_t>> epoch(DataLoader& loader) {
   std::vector<std::vector<std::size_t>> batches;
-  for (const auto& [x, y] : loader) {
+  for (const Batch& batch : loader) {
+    const Tensor& x = batch.inputs;
+    const Labels& y = batch.labels;
     REQUIRE(x.dim() == 2);
     REQUIRE(x.size(0) == y.size());
     std::vector<std::size_t> ids;
@@ -93,7 +95,7 @@ TEST_CASE("DataLoader: the permutation is Fisher-Yates on Generator(seed).below"
 
 TEST_CASE("DataLoader: same seed, same batches bit for bit, another seed, another order", "[data][loader]") {
   Generator gen(3);
-  Dataset data(randn({50, 3, 4, 4}, gen), Labels(50, 1));
+  TensorDataset data(randn({50, 3, 4, 4}, gen), Labels(50, 1));
   auto run = [&](std::uint64_t seed) {
     DataLoader loader(data, {.batch_size = 16, .shuffle = true, .seed = seed});
     std::vector<float> all;
@@ -115,8 +117,8 @@ TEST_CASE("DataLoader: a byte-stored set gives the same batches as its float twi
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>((i * 37) % 256);
   Labels labels(37);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int32_t>(i % 7);
-  const Dataset stored({37, 2, 5}, bytes, labels);
-  const Dataset floats(stored.inputs(), labels);
+  const TensorDataset stored({37, 2, 5}, bytes, labels);
+  const TensorDataset floats(stored.inputs(), labels);
   DataLoader a(stored, {.batch_size = 8, .shuffle = true, .seed = 9});
   DataLoader b(floats, {.batch_size = 8, .shuffle = true, .seed = 9});
   std::size_t batches = 0;
@@ -153,7 +155,7 @@ TEST_CASE("DataLoader: reuses its batch buffer, never one still held elsewhere",
 
 TEST_CASE("DataLoader: bad options are Errors", "[data][loader][errors]") {
   CHECK_THROWS_WITH(DataLoader(numbered(4), {.batch_size = 0}), "DataLoader: batch_size must be positive");
-  CHECK_THROWS_WITH(DataLoader(Dataset(), {}), "DataLoader: the dataset is empty");
+  CHECK_THROWS_WITH(DataLoader(TensorDataset(), {}), "DataLoader: the dataset is empty");
   CHECK_THROWS_WITH(DataLoader(numbered(4), {.batch_size = 5, .drop_last = true}),
                     "DataLoader: batch_size 5 with drop_last leaves no batch from 4 samples");
 }

@@ -133,7 +133,7 @@ TEST_CASE("Normalize and channel_mean_std by hand", "[data][transforms]") {
 TEST_CASE("compose applies in order, loader augmentation is seeded and leaves the order alone",
           "[data][transforms][loader]") {
   Generator data_gen(5);
-  Dataset data(rand({20, 3, 6, 6}, data_gen), Labels(20, 0));
+  TensorDataset data(rand({20, 3, 6, 6}, data_gen), Labels(20, 0));
   auto augment = [] {
     return compose(
         {RandomCrop(6, 2), RandomHorizontalFlip(), Normalize({0.5f, 0.5f, 0.5f}, {0.25f, 0.25f, 0.25f})});

@@ -12,14 +12,14 @@ using namespace xgrad;
 namespace {
 
 // Sample i is the value i with label i % 7, so a batch tells which samples it holds.
-Dataset numbered(std::size_t n) {
+TensorDataset numbered(std::size_t n) {
   std::vector<float> values;
   Labels labels;
   for (std::size_t i = 0; i < n; ++i) {
     values.push_back(static_cast<float>(i));
     labels.push_back(static_cast<std::int32_t>(i % 7));
   }
-  return Dataset(from_vector(values, {n, 1}), labels);
+  return TensorDataset(from_vector(values, {n, 1}), labels);
 }
 
 // One epoch's batches as lists of sample indices (read back from the values).

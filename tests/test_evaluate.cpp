@@ -34,11 +34,11 @@ TEST_CASE("evaluate: the folded model scores what the unfused one does, and the 
   std::vector<std::vector<float>> buffers_before;
   for (const auto& [name, b] : model->named_buffers()) buffers_before.push_back(b.to_vector());
 
-  DataLoader all_right(Dataset(x, argmax), {.batch_size = 24});
+  DataLoader all_right(TensorDataset(x, argmax), {.batch_size = 24});
   CHECK(examples::evaluate(*model, all_right) == 1.0);
   Labels half_wrong = argmax;
   for (std::size_t n = 0; n < 64; n += 2) half_wrong[n] = (half_wrong[n] + 1) % 10;
-  DataLoader half(Dataset(x, half_wrong), {.batch_size = 24});
+  DataLoader half(TensorDataset(x, half_wrong), {.batch_size = 24});
   CHECK(examples::evaluate(*model, half) == 0.5);
 
   CHECK(model->is_training());

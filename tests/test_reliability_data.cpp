@@ -68,7 +68,7 @@ TEST_CASE("data: --limit reads the first images only; gzip CIFAR and symlink loo
           "[reliability][data]") {
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 64, 16);
-  const xgrad::Dataset all = xgrad::load_mnist(data, true), first = xgrad::load_mnist(data, true, 10);
+  const xgrad::TensorDataset all = xgrad::load_mnist(data, true), first = xgrad::load_mnist(data, true, 10);
   REQUIRE(first.size() == 10);
   CHECK(first.labels() == xgrad::Labels(all.labels().begin(), all.labels().begin() + 10));
   CHECK(xgrad::load_mnist(data, true, 1000).size() == 64);

@@ -45,7 +45,7 @@ class OverflowingBuffer : public Module {
 };
 
 DataLoader two_batches(float value) {
-  return DataLoader(Dataset(full({4, 2}, value), Labels{0, 1, 0, 1}), {.batch_size = 2});
+  return DataLoader(TensorDataset(full({4, 2}, value), Labels{0, 1, 0, 1}), {.batch_size = 2});
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include "examples/common/cli.hpp"
 #include "examples/common/metadata_json.hpp"
 #include "examples/common/output_paths.hpp"
-#include "examples/common/progress.hpp"
+#include "xgrad/training/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/common/stop_signal.hpp"
 #include "examples/common/training.hpp"
@@ -253,7 +253,8 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     report["config"]["sync_bn"] = dp.sync_bn;
   }
 
-  const nlohmann::json dataset = dataset_record(c.dataset, train.dataset(), test.dataset());
+  const nlohmann::json dataset = dataset_record(c.dataset, dynamic_cast<const TensorDataset&>(train.dataset()),
+                                                dynamic_cast<const TensorDataset&>(test.dataset()));
   double lr = c.lr;  // divided by 10 at each rollback
   int first_epoch = 1;
   std::size_t skip = 0;  // batches of first_epoch already trained (a checkpoint saved at a signal)

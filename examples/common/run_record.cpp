@@ -43,7 +43,7 @@ std::string shown(const nlohmann::json& value) {
 
 }  // namespace
 
-nlohmann::json dataset_record(const std::string& name, const Dataset& train, const Dataset& test) {
+nlohmann::json dataset_record(const std::string& name, const TensorDataset& train, const TensorDataset& test) {
   const Labels& labels = train.labels();
   const std::string_view bytes(reinterpret_cast<const char*>(labels.data()), labels.size() * sizeof labels[0]);
   return {{"name", name},

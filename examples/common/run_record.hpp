@@ -9,7 +9,7 @@
 #include <string>
 
 #include "xgrad/core/error.hpp"
-#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
 #include "examples/common/classifier_app.hpp"
 
 namespace xgrad::examples {
@@ -22,7 +22,7 @@ class UsageError : public Error {
 };
 
 // {"name", "sample_shape", "train_size", "test_size", "train_labels_crc32c"}.
-nlohmann::json dataset_record(const std::string& name, const Dataset& train, const Dataset& test);
+nlohmann::json dataset_record(const std::string& name, const TensorDataset& train, const TensorDataset& test);
 
 // {"lr", "weight_decay", "schedule", "optimizer", "batch_size", "epochs"}; lr is the rate in use (after
 // rollbacks, --lr / 10^k), which a resume must be given; "epochs" only with a schedule (which spreads over

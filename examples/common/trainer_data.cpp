@@ -7,7 +7,7 @@
 
 namespace xgrad::examples {
 
-void check_samples(const Dataset& set, const Shape& expected, const std::string& file) {
+void check_samples(const TensorDataset& set, const Shape& expected, const std::string& file) {
   XGRAD_CHECK(set.size() > 0, file, ": holds no samples");
   XGRAD_CHECK(set.sample_shape() == expected, file, ": samples of shape ", shape_str(set.sample_shape()),
               ", the model takes ", shape_str(expected));

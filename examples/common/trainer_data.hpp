@@ -8,12 +8,12 @@
 
 #include "xgrad/core/shape.hpp"
 #include "xgrad/data/data_loader.hpp"
-#include "xgrad/data/dataset.hpp"
+#include "xgrad/data/tensor_dataset.hpp"
 
 namespace xgrad::examples {
 
 // Throws xgrad::Error naming `file` when `set` is empty or its samples are not of shape `expected`.
-void check_samples(const Dataset& set, const Shape& expected, const std::string& file);
+void check_samples(const TensorDataset& set, const Shape& expected, const std::string& file);
 
 // Batches of `batch_size`, shuffled with `seed`; drop_last when `batch_norm` and the last batch would hold a
 // single sample (said on stderr). Every other last batch is kept, so the usual runs stay bit-identical.

@@ -1,12 +1,12 @@
-// The training loop the example trainers share: one epoch of steps with a live progress line, evaluation
-// under no-grad in eval mode, and a guard that stops on a non-finite loss, gradient or weight instead of
-// training on NaN (and so before a NaN could reach a checkpoint).
+// The example trainers' glue around the library's epoch loop (xgrad/training/train_epoch.hpp) and evaluate:
+// their EpochResult, the stop signal between steps, accuracy as one number, and the divergence test.
 #pragma once
 #include <cstddef>
 #include <functional>
 #include <string>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/training/finite_check.hpp"
 #include "xgrad/data/data_loader.hpp"
 #include "xgrad/layers/module.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
@@ -26,12 +26,7 @@ struct EpochResult {
   int stop_signal = 0;           // SIGINT / SIGTERM when a signal stopped the epoch early, else 0
 };
 
-// A NaN or an infinity in the loss, a gradient, a weight or a buffer; the message names the epoch, the step
-// and the tensor. Its own type so that a trainer can roll back instead of stopping.
-class NonFiniteError : public Error {
- public:
-  using Error::Error;
-};
+using xgrad::NonFiniteError;  // the library's NaN guard (xgrad/training/finite_check.hpp)
 
 // Called after every step with (step within epoch, loss of the step); return false to stop the epoch.
 using StepCallback = std::function<bool(std::size_t step, double loss)>;
@@ -60,8 +55,5 @@ double evaluate(Module& model, DataLoader& loader);
 // epoch. Returns what happened, for the log and the report, or "".
 inline constexpr double kDivergenceFactor = 10;
 std::string divergence(double train_loss, double test_accuracy, double start_loss);
-
-// Number of rows of logits (N, C) whose argmax equals the label.
-std::size_t count_correct(const Tensor& logits, const Labels& labels);
 
 }  // namespace xgrad::examples

@@ -47,12 +47,12 @@ inline std::shared_ptr<Sequential> small_net(const NormFactory& norm, std::uint6
 }
 
 // n samples (1, 6, 6) ~ N(0.5, 1) with labels in [0, 5), the same on every rank.
-inline Dataset synthetic(std::size_t n, std::uint64_t seed) {
+inline TensorDataset synthetic(std::size_t n, std::uint64_t seed) {
   Generator gen(seed);
   Tensor x = add(randn({n, 1, 6, 6}, gen), 0.5f);
   Labels labels;
   for (std::size_t i = 0; i < n; ++i) labels.push_back(static_cast<std::int32_t>(gen.below(5)));
-  return Dataset(x, labels);
+  return TensorDataset(x, labels);
 }
 
 inline SGDOptions sgd() { return {.lr = 0.05, .momentum = 0.9}; }

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     x.data()[45 * 64 + 5] = NAN;
     Labels labels;
     for (int i = 0; i < 64; ++i) labels.push_back(i % 4);
-    Dataset data(x, labels);
+    TensorDataset data(x, labels);
     DataLoader train(data, dp.shard({.batch_size = 16}));
     DataLoader test(data.subset(0, 16), {.batch_size = 16});
     auto model = std::make_shared<Sequential>();

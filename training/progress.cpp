@@ -1,12 +1,13 @@
 // ProgressLine and peak memory: see progress.hpp.
-#include "examples/common/progress.hpp"
+#include "xgrad/training/progress.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
-namespace xgrad::examples {
+namespace xgrad {
 
 ProgressLine::ProgressLine(std::string label, std::size_t total_steps)
     : label_(std::move(label)),
@@ -40,8 +41,10 @@ void ProgressLine::draw(std::size_t step, double loss, double accuracy, std::siz
   const double seconds = elapsed_seconds();
   const double rate = seconds > 0 ? images_done / seconds : 0.0;
   const double eta = step > 0 && step < total_ ? seconds * double(total_ - step) / double(step) : 0.0;
-  std::fprintf(stderr, "%s%s %zu/%zu  loss %.4f  acc %.2f%%  %.0f img/s  %s %.0fs%s", tty_ ? "\r\033[K" : "",
-               label_.c_str(), step, total_, loss, 100.0 * accuracy, rate, final_line ? "took" : "ETA",
+  char acc[32] = "";
+  if (!std::isnan(accuracy)) std::snprintf(acc, sizeof acc, "  acc %.2f%%", 100.0 * accuracy);
+  std::fprintf(stderr, "%s%s %zu/%zu  loss %.4f%s  %.0f img/s  %s %.0fs%s", tty_ ? "\r\033[K" : "",
+               label_.c_str(), step, total_, loss, acc, rate, final_line ? "took" : "ETA",
                final_line ? seconds : eta, tty_ && !final_line ? "" : "\n");
   std::fflush(stderr);
 }
@@ -57,4 +60,4 @@ double peak_rss_mb() {
   return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KB on Linux
 }
 
-}  // namespace xgrad::examples
+}  // namespace xgrad

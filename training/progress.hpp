@@ -6,12 +6,12 @@
 #include <cstddef>
 #include <string>
 
-namespace xgrad::examples {
+namespace xgrad {
 
 class ProgressLine {
  public:
   ProgressLine(std::string label, std::size_t total_steps);
-  // Call after each step with running averages over the epoch so far.
+  // Call after each step with running averages over the epoch so far; accuracy NaN (regression): not shown.
   void update(std::size_t step, double loss, double accuracy, std::size_t images_done);
   // Ends the line; returns the elapsed seconds.
   double finish();
@@ -33,4 +33,4 @@ class ProgressLine {
 // Peak resident memory of this process so far, in MB (getrusage).
 double peak_rss_mb();
 
-}  // namespace xgrad::examples
+}  // namespace xgrad

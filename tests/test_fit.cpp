@@ -1,0 +1,254 @@
+// fit: learns a line and two blobs; the schedule stepped per batch or per epoch; user lambdas stop it; the
+// CSV history, the checkpoints (every epoch and best) and early stopping; the NaN guard stops or rolls back;
+// the same seed gives the same history, bit for bit.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "xgrad/training/plateau_callback.hpp"
+#include "xgrad/xgrad.hpp"
+
+using namespace xgrad;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// y = 2 x0 - x1 + 0.5 on 64 points of [-1, 1)^2; targets (64, 1).
+TensorDataset line(std::uint64_t seed = 1) {
+  Generator gen(seed);
+  Tensor x = uniform({64, 2}, -1, 1, gen);
+  Tensor y = empty({64, 1});
+  for (std::size_t n = 0; n < 64; ++n) y.data()[n] = 2 * x.data()[2 * n] - x.data()[2 * n + 1] + 0.5f;
+  return TensorDataset(x, y);
+}
+
+// Two separable blobs around (-2, -2) (class 0) and (2, 2) (class 1).
+TensorDataset blobs() {
+  Generator gen(2);
+  Tensor x = randn({40, 2}, gen);
+  Labels labels(40);
+  for (std::size_t n = 0; n < 40; ++n) {
+    labels[n] = static_cast<std::int32_t>(n % 2);
+    x.data()[2 * n] += labels[n] ? 2.0f : -2.0f;
+    x.data()[2 * n + 1] += labels[n] ? 2.0f : -2.0f;
+  }
+  return TensorDataset(x, labels);
+}
+
+struct Dir {
+  std::filesystem::path path;
+  Dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "xgrad_fit_XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~Dir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("fit: a regression learns its line, validated with MSE and MAE", "[training][fit]") {
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  DataLoader train(line(), {.batch_size = 16, .shuffle = true, .seed = 1});
+  DataLoader val(line(7), {.batch_size = 64});
+  SGD opt(model.named_parameters(), {.lr = 0.2});
+  const auto history = fit(model, train, opt,
+                           {.epochs = 40, .validation = &val,
+                            .metrics = {std::make_shared<MeanSquaredError>(), std::make_shared<MeanAbsoluteError>()},
+                            .progress = false});
+  REQUIRE(history.size() == 40);
+  CHECK(history[0].at("epoch") == 1);
+  CHECK(history.back().count("accuracy") == 0);  // float targets: no accuracy
+  CHECK(history.back().at("loss") < 1e-4);
+  CHECK(history.back().at("val_mse") < 1e-4);
+  CHECK(history.back().at("val_loss") == Approx(history.back().at("val_mse")).epsilon(1e-4));
+  CHECK(history.back().at("val_mae") < 1e-2);
+  CHECK(history.back().at("lr") == 0.2);
+}
+
+TEST_CASE("fit: classification, schedule per batch or per epoch, the same run twice", "[training][fit]") {
+  auto run = [](SchedulerStep when) {
+    Generator gen(4);
+    Dense model(2, 2, gen);
+    DataLoader train(blobs(), {.batch_size = 10, .shuffle = true, .seed = 3});
+    DataLoader val(blobs(), {.batch_size = 40});
+    SGD opt(model.named_parameters(), {.lr = 0.1});
+    StepLR schedule(opt, 1, 0.5);
+    return fit(model, train, opt, {.epochs = 3, .scheduler = &schedule, .scheduler_step = when, .validation = &val,
+                                   .progress = false});
+  };
+  const auto per_epoch = run(SchedulerStep::Epoch);
+  CHECK(per_epoch[0].at("lr") == 0.05);
+  CHECK(per_epoch[2].at("lr") == 0.0125);
+  CHECK(per_epoch[2].at("val_accuracy") > 0.9);
+  CHECK(per_epoch[2].at("accuracy") > 0.9);
+  const auto per_batch = run(SchedulerStep::Batch);  // 4 batches an epoch
+  CHECK(per_batch[0].at("lr") == 0.1 / 16);
+  CHECK(per_batch[1].at("lr") == 0.1 / 256);
+  const auto again = run(SchedulerStep::Epoch);
+  for (std::size_t e = 0; e < 3; ++e) {
+    CHECK(again[e].at("loss") == per_epoch[e].at("loss"));
+    CHECK(again[e].at("val_loss") == per_epoch[e].at("val_loss"));
+  }
+}
+
+TEST_CASE("fit: user lambdas stop on a step or an epoch; bad options", "[training][fit][callbacks]") {
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  DataLoader train(line(), {.batch_size = 16});
+  SGD opt(model.named_parameters(), {.lr = 0.1});
+  std::size_t steps = 0;
+  auto on_step = std::make_shared<LambdaCallback>([&](std::size_t step, double) { return ++steps, step < 3; });
+  auto history = fit(model, train, opt, {.epochs = 5, .callbacks = {on_step}, .progress = false});
+  CHECK(history.size() == 1);  // the epoch ends after step 3, with its logs
+  CHECK(steps == 3);
+  auto on_epoch = std::make_shared<LambdaCallback>(nullptr, [](int epoch, const EpochLogs&) { return epoch < 2; });
+  history = fit(model, train, opt, {.epochs = 5, .callbacks = {on_epoch}, .progress = false});
+  CHECK(history.size() == 2);
+  history = fit(model, train, opt, {.epochs = 5, .initial_epoch = 3, .progress = false});
+  REQUIRE(history.size() == 2);
+  CHECK(history[0].at("epoch") == 4);
+
+  CHECK_THROWS_WITH(fit(model, train, opt, {.epochs = 0}), "fit: epochs must be >= 1, got 0");
+  CHECK_THROWS_WITH(fit(model, train, opt, {.epochs = 2, .initial_epoch = 2}),
+                    "fit: initial_epoch 2 is not in [0, epochs = 2)");
+  CHECK_THROWS_WITH(fit(model, train, opt, {.rollback_lr_factor = 2}), "fit: rollback_lr_factor must be in (0, 1], got 2");
+  CHECK_THROWS_WITH(fit(model, train, opt, {.callbacks = {nullptr}}), "fit: a callback is null");
+  auto early = std::make_shared<EarlyStopping>(EarlyStoppingOptions{});
+  CHECK_THROWS_WITH(fit(model, train, opt, {.callbacks = {early}, .progress = false}),
+                    Contains("EarlyStopping: the logs have no 'val_loss' to monitor (they have: epoch, loss, lr, "
+                             "rollbacks, seconds; a val_ figure needs FitOptions::validation)"));
+}
+
+TEST_CASE("EarlyStopping: patience and min_delta, min and max by the monitored name", "[training][callbacks]") {
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  DataLoader train(line(), {.batch_size = 16});
+  SGD opt(model.named_parameters(), {.lr = 0.1});
+  FitContext c{model, opt, nullptr, train, 0, 10};
+  EarlyStopping loss({.monitor = "val_loss", .patience = 1, .min_delta = 0.05});
+  const double values[] = {1.0, 0.9, 0.88, 0.87, 0.5};  // 0.88 and 0.87 are not 0.05 better than 0.9
+  bool go = true;
+  for (int e = 0; e < 5 && go; ++e) {
+    c.epoch = e + 1;
+    go = loss.on_epoch_end(c, {{"val_loss", values[e]}});
+  }
+  CHECK_FALSE(go);
+  CHECK(loss.stopped_epoch() == 4);
+  EarlyStopping acc({.monitor = "val_accuracy", .patience = 0});
+  CHECK(acc.on_epoch_end(c, {{"val_accuracy", 0.5}}));
+  CHECK(acc.on_epoch_end(c, {{"val_accuracy", 0.6}}));   // higher is better for accuracies
+  CHECK_FALSE(acc.on_epoch_end(c, {{"val_accuracy", 0.6}}));
+  CHECK_THROWS_WITH(EarlyStopping({.patience = -1}), "EarlyStopping: patience must be >= 0, got -1");
+}
+
+TEST_CASE("CsvLogger and ModelCheckpoint: the history file, every epoch's and the best checkpoint", "[training][callbacks]") {
+  Dir dir;
+  Generator gen(4);
+  Dense model(2, 2, gen);
+  DataLoader train(blobs(), {.batch_size = 10, .shuffle = true, .seed = 3});
+  DataLoader val(blobs(), {.batch_size = 40});
+  SGD opt(model.named_parameters(), {.lr = 0.3});
+  auto csv = std::make_shared<CsvLogger>(dir.file("history.csv"));
+  auto checkpoint = std::make_shared<ModelCheckpoint>(
+      ModelCheckpointOptions{.path = dir.file("last.json"), .best_path = dir.file("best.json")});
+  const auto history = fit(model, train, opt, {.epochs = 4, .validation = &val, .callbacks = {csv, checkpoint},
+                                               .progress = false});
+  const std::string text = read(dir.file("history.csv"));
+  CHECK(text.rfind("epoch,accuracy,loss,lr,rollbacks,seconds,val_accuracy,val_loss\n1,", 0) == 0);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 5);
+  CHECK(read_checkpoint_state(dir.file("last.json"), model).epoch == 4);
+  int best = 1;
+  for (int e = 2; e <= 4; ++e)
+    if (history[e - 1].at("val_loss") < history[best - 1].at("val_loss")) best = e;
+  CHECK(read_checkpoint_state(dir.file("best.json"), model).epoch == best);
+  CHECK(checkpoint->best() == history[best - 1].at("val_loss"));
+  // The last checkpoint resumes the model exactly.
+  Generator other(9);
+  Dense fresh(2, 2, other);
+  load_weights(dir.file("last.json"), fresh);
+  CHECK(fresh.named_parameters()[0].second.to_vector() == model.named_parameters()[0].second.to_vector());
+  CHECK_THROWS_WITH(ModelCheckpoint(ModelCheckpointOptions{}), "ModelCheckpoint: neither path nor best_path is set");
+}
+
+TEST_CASE("fit's NaN guard: stop names the step; rollback retries the epoch at a lower rate", "[training][fit][nan]") {
+  {
+    Generator gen(1);
+    Dense model(2, 1, gen);
+    DataLoader train(line(), {.batch_size = 16});
+    SGD opt(model.named_parameters(), {.lr = 1e4});
+    CHECK_THROWS_AS(fit(model, train, opt, {.epochs = 3, .progress = false}), NonFiniteError);
+  }
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  const std::vector<float> start = model.named_parameters()[0].second.to_vector();
+  DataLoader train(line(), {.batch_size = 16, .shuffle = true, .seed = 5});
+  SGD opt(model.named_parameters(), {.lr = 1e4});
+  const auto history = fit(model, train, opt, {.epochs = 3, .progress = false, .on_nan = OnNan::Rollback,
+                                               .max_rollbacks = 8, .rollback_lr_factor = 0.1});
+  REQUIRE(history.size() == 3);
+  const double rollbacks = history.back().at("rollbacks");
+  CHECK(rollbacks >= 1);
+  CHECK(history.back().at("lr") == Approx(1e4 * std::pow(0.1, rollbacks)));
+  CHECK(std::isfinite(history.back().at("loss")));
+  // The same as training from the start at the final rate: the rollbacks left nothing behind.
+  Generator gen2(1);
+  Dense twin(2, 1, gen2);
+  CHECK(twin.named_parameters()[0].second.to_vector() == start);
+  DataLoader train2(line(), {.batch_size = 16, .shuffle = true, .seed = 5});
+  SGD opt2(twin.named_parameters(), {.lr = history.back().at("lr")});
+  const auto direct = fit(twin, train2, opt2, {.epochs = 3, .progress = false});
+  if (history[0].at("rollbacks") == rollbacks) {  // all rollbacks in epoch 1: the runs must then agree exactly
+    CHECK(direct.back().at("loss") == Approx(history.back().at("loss")).epsilon(1e-6));
+  }
+  // Too few rollbacks allowed: the error comes through.
+  Generator gen3(1);
+  Dense again(2, 1, gen3);
+  DataLoader train3(line(), {.batch_size = 16});
+  SGD opt3(again.named_parameters(), {.lr = 1e4});
+  CHECK_THROWS_AS(fit(again, train3, opt3, {.epochs = 3, .progress = false, .on_nan = OnNan::Rollback,
+                                            .max_rollbacks = 1}),
+                  NonFiniteError);
+}
+
+TEST_CASE("ReduceLROnPlateauCallback steps the scheduler with the monitored figure", "[training][callbacks]") {
+  Generator gen(1);
+  Dense model(2, 1, gen);
+  DataLoader train(line(), {.batch_size = 16});
+  SGD opt(model.named_parameters(), {.lr = 0.1});
+  ReduceLROnPlateau plateau(opt, {.factor = 0.5, .patience = 0});
+  ReduceLROnPlateauCallback callback(plateau, "loss");
+  FitContext c{model, opt, nullptr, train, 1, 4};
+  CHECK(callback.on_epoch_end(c, {{"loss", 1.0}}));
+  CHECK(opt.param_groups()[0].lr == 0.1);
+  callback.on_epoch_end(c, {{"loss", 2.0}});  // worse, patience 0: halved
+  CHECK(opt.param_groups()[0].lr == 0.05);
+  callback.on_epoch_end(c, {{"loss", 0.5}});  // better: unchanged
+  CHECK(opt.param_groups()[0].lr == 0.05);
+  CHECK_THROWS_WITH(callback.on_epoch_end(c, {{"val_loss", 1.0}}),
+                    Contains("ReduceLROnPlateauCallback: the logs have no 'loss' to monitor"));
+  // In fit: stepped once after every epoch, with the validation loss.
+  DataLoader val(line(7), {.batch_size = 64});
+  ReduceLROnPlateau in_fit(opt, {.factor = 0.5, .patience = 0});
+  const auto history = fit(model, train, opt,
+                           {.epochs = 3, .validation = &val,
+                            .callbacks = {std::make_shared<ReduceLROnPlateauCallback>(in_fit)}, .progress = false});
+  CHECK(history.size() == 3);
+  CHECK(in_fit.state_dict().last_epoch == 3);
+  CHECK(in_fit.state_dict().best <= history[0].at("val_loss"));
+}
