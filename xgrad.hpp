@@ -35,6 +35,7 @@
 #include "xgrad/training/fit.hpp"
 #include "xgrad/training/loss_function.hpp"
 #include "xgrad/training/metrics.hpp"
+#include "xgrad/training/plateau_callback.hpp"
 #include "xgrad/training/progress.hpp"
 #include "xgrad/training/train_epoch.hpp"
 #include "xgrad/layers/activations.hpp"
