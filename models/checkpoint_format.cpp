@@ -1,5 +1,6 @@
 // Encoding and validating decoding of the checkpoint JSON: see checkpoint_format.hpp.
 #include "xgrad/models/checkpoint_format.hpp"
+#include "xgrad/core/number_text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -16,11 +17,7 @@ namespace {
 std::string child(const std::string& at, const std::string& key) { return at + "/" + json_pointer_token(key); }
 std::string child(const std::string& at, std::size_t index) { return at + "/" + std::to_string(index); }
 
-// The shortest text that reads back as the same double.
-std::string num(double x) {
-  char buffer[32];
-  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, x).ptr);
-}
+std::string num(double x) { return shortest_text(x); }
 
 // What was found instead, for messages: the type, and a short rendering of a scalar.
 std::string found(const Json& j) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/number_text.hpp"
 
 namespace xgrad {
 
@@ -43,9 +44,8 @@ std::optional<StateProblem> LRScheduler::find_state_problem(const SchedulerState
   }
   for (std::size_t i = 0; i < s.base_lrs.size(); ++i) {
     if (!std::isfinite(s.base_lrs[i]) || s.base_lrs[i] < 0) {
-      char text[32];
-      const std::string value(text, std::to_chars(text, text + sizeof text, s.base_lrs[i]).ptr);
-      return StateProblem{{"base_lrs", std::to_string(i)}, "must be finite and >= 0, got " + value};
+      return StateProblem{{"base_lrs", std::to_string(i)},
+                          "must be finite and >= 0, got " + shortest_text(s.base_lrs[i])};
     }
   }
   return std::nullopt;

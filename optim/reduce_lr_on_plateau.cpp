@@ -7,14 +7,12 @@
 #include <limits>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/number_text.hpp"
 
 namespace xgrad {
 namespace {
 
-std::string num(double x) {
-  char buffer[32];
-  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, x).ptr);
-}
+std::string num(double x) { return shortest_text(x); }
 
 }  // namespace
 

@@ -7,16 +7,13 @@
 #include <numbers>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/number_text.hpp"
 #include "xgrad/optim/optimizer.hpp"  // check_hyper_parameter
 
 namespace xgrad {
 namespace {
 
-// The shortest text that reads back as the same double, so settings compare exactly.
-std::string num(double x) {
-  char buffer[32];
-  return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, x).ptr);
-}
+std::string num(double x) { return shortest_text(x); }
 
 }  // namespace
 
