@@ -1,9 +1,10 @@
 // fit: learns a line and two blobs; the schedule stepped per batch or per epoch; user lambdas stop it; the
-// CSV history, the checkpoints (every epoch and best) and early stopping; the NaN guard stops or rolls back;
+// CSV and JSON history, the checkpoints (every epoch and best) and early stopping; the NaN guard stops or rolls back;
 // the same seed gives the same history, bit for bit.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "xgrad/models/atomic_file.hpp"
 #include "xgrad/training/plateau_callback.hpp"
 #include "xgrad/xgrad.hpp"
 
@@ -184,6 +186,66 @@ TEST_CASE("CsvLogger and ModelCheckpoint: the history file, every epoch's and th
   load_weights(dir.file("last.json"), fresh);
   CHECK(fresh.named_parameters()[0].second.to_vector() == model.named_parameters()[0].second.to_vector());
   CHECK_THROWS_WITH(ModelCheckpoint(ModelCheckpointOptions{}), "ModelCheckpoint: neither path nor best_path is set");
+}
+
+TEST_CASE("JsonLogger: the history as JSON after every epoch, exact numbers, a valid file after a failed write",
+          "[training][callbacks]") {
+  Dir dir;
+  Generator gen(4);
+  Dense model(2, 2, gen);
+  DataLoader train(blobs(), {.batch_size = 10, .shuffle = true, .seed = 3});
+  DataLoader val(blobs(), {.batch_size = 40});
+  SGD opt(model.named_parameters(), {.lr = 0.3});
+  const std::string path = dir.file("history.json");
+  auto json_logger = std::make_shared<JsonLogger>(path);
+  std::vector<EpochLogs> seen;  // what the file held after each epoch, read back
+  std::vector<std::string> texts;
+  auto reader = std::make_shared<LambdaCallback>(nullptr, [&](int epoch, const EpochLogs&) {
+    texts.push_back(read(path));
+    const nlohmann::ordered_json j = nlohmann::ordered_json::parse(texts.back());
+    REQUIRE(j.is_array());
+    CHECK(j.size() == std::size_t(epoch));  // every epoch so far, rewritten whole
+    EpochLogs logs;
+    for (const auto& [name, value] : j.back().items()) logs[name] = value.get<double>();
+    CHECK(j.back().begin().key() == "epoch");  // "epoch" first
+    seen.push_back(logs);
+    if (epoch == 3) {
+      // The next write fails just before its rename: the file must stay the complete history of 3 epochs.
+      testing::set_before_rename_hook([](const std::string&) { throw Error("injected failure"); });
+    }
+    return true;
+  });
+  std::vector<EpochLogs> history;
+  CHECK_THROWS_WITH(history = fit(model, train, opt, {.epochs = 5, .validation = &val,
+                                                      .callbacks = {json_logger, reader}, .progress = false}),
+                    Contains("injected failure"));
+  testing::set_before_rename_hook(nullptr);
+  REQUIRE(seen.size() == 3);
+  CHECK(read(path) == texts.back());
+  CHECK(nlohmann::json::parse(read(path)).size() == 3);
+  // The numbers read back bit for bit: run the same 3 epochs again and compare.
+  Generator gen2(4);
+  Dense model2(2, 2, gen2);
+  DataLoader train2(blobs(), {.batch_size = 10, .shuffle = true, .seed = 3});
+  SGD opt2(model2.named_parameters(), {.lr = 0.3});
+  const auto again = fit(model2, train2, opt2, {.epochs = 3, .validation = &val, .progress = false});
+  for (int e = 0; e < 3; ++e) {
+    for (const auto& [name, value] : again[e]) {
+      INFO("epoch " << e + 1 << ", " << name);
+      if (name == "seconds") continue;  // time differs between runs
+      REQUIRE(seen[e].count(name) == 1);
+      CHECK(seen[e].at(name) == value);
+    }
+    CHECK(seen[e].size() == again[e].size());
+  }
+  CHECK(texts[0].rfind("[\n  {\"epoch\": 1, \"accuracy\": ", 0) == 0);
+  CHECK(texts[0].substr(texts[0].size() - 4) == "}\n]\n");
+  // A NaN or an infinity is null (JSON has neither); a name with a quote is escaped.
+  JsonLogger odd(dir.file("odd.json"));
+  FitContext context{model, opt, nullptr, train, 1, 1};
+  odd.on_epoch_end(context, {{"epoch", 1}, {"val_\"q\"", std::nan("")}, {"inf", HUGE_VAL}});
+  CHECK(read(dir.file("odd.json")) == "[\n  {\"epoch\": 1, \"inf\": null, \"val_\\\"q\\\"\": null}\n]\n");
+  CHECK_THROWS_WITH(JsonLogger(""), "JsonLogger: the path is empty");
 }
 
 TEST_CASE("fit's NaN guard: stop names the step; rollback retries the epoch at a lower rate", "[training][fit][nan]") {

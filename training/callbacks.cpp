@@ -1,4 +1,4 @@
-// CsvLogger, ModelCheckpoint, EarlyStopping: see callbacks.hpp.
+// CsvLogger, JsonLogger, ModelCheckpoint, EarlyStopping: see callbacks.hpp.
 #include "xgrad/training/callbacks.hpp"
 
 #include <cmath>
@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/number_text.hpp"
 #include "xgrad/models/atomic_file.hpp"
 #include "xgrad/models/checkpoint.hpp"
 
@@ -25,6 +26,27 @@ std::string number(double v) {
   std::snprintf(text, sizeof text, "%.9g", v);
   return text;
 }
+
+// `text` as a JSON string: quotes, backslashes and control characters escaped.
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+      out += escaped;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double v) { return std::isfinite(v) ? shortest_text(v) : "null"; }
 
 void save(FitContext& c, const std::string& path) {
   save_checkpoint(path, c.model, &c.optimizer, c.scheduler, {&c.train.shuffle_generator(), &c.train.transform_generator()},
@@ -70,6 +92,22 @@ bool CsvLogger::on_epoch_end(FitContext&, const EpochLogs& logs) {
   }
   text_ += "\n";
   write_file_atomically(path_, text_);
+  return true;
+}
+
+JsonLogger::JsonLogger(std::string path) : path_(std::move(path)) {
+  XGRAD_CHECK(!path_.empty(), "JsonLogger: the path is empty");
+}
+
+bool JsonLogger::on_epoch_end(FitContext& c, const EpochLogs& logs) {
+  const auto epoch = logs.find("epoch");
+  std::string object = "{\"epoch\": " + json_number(epoch != logs.end() ? epoch->second : double(c.epoch));
+  for (const auto& [name, value] : logs)
+    if (name != "epoch") object += ", " + json_string(name) + ": " + json_number(value);
+  epochs_.push_back(object + "}");
+  std::string text = "[\n";
+  for (std::size_t i = 0; i < epochs_.size(); ++i) text += "  " + epochs_[i] + (i + 1 < epochs_.size() ? ",\n" : "\n");
+  write_file_atomically(path_, text + "]\n");
   return true;
 }
 

@@ -66,6 +66,24 @@ class CsvLogger : public Callback {
   std::vector<std::string> columns_;
 };
 
+// Writes the history as JSON, a list with one object per epoch ("epoch" first, then the logs by name):
+//   [
+//     {"epoch": 1, "accuracy": 0.84, "loss": 0.41, ...},
+//     {"epoch": 2, ...}
+//   ]
+// The whole file is replaced atomically after every epoch, so a crash leaves the previous epoch's valid
+// file. Numbers are the shortest text that reads back as the same double (core/number_text.hpp); a NaN or
+// an infinity, which JSON cannot hold, is written as null.
+class JsonLogger : public Callback {
+ public:
+  explicit JsonLogger(std::string path);
+  bool on_epoch_end(FitContext& c, const EpochLogs& logs) override;
+
+ private:
+  std::string path_;
+  std::vector<std::string> epochs_;  // one object's text per epoch
+};
+
 // min: lower is better (losses, errors); max: higher (accuracies); auto: max when the name contains "acc".
 enum class MonitorMode { Auto, Min, Max };
 
