@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "fast_paths.hpp"
 #include "skip.hpp"
 #include "xgrad/core/kernels/batch_norm.hpp"
 #include "xgrad/core/kernels/conv2d.hpp"
@@ -23,24 +24,13 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
+using namespace xgrad::testing;
 
 namespace {
 
 std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
   Generator gen(seed);
   return randn({n}, gen).to_vector();
-}
-
-// Switches the fast paths on or off for a scope, restoring the previous setting (XGRAD_KERNELS=reference
-// turns them off for a whole run) when it ends, even on failure.
-struct FastPaths {
-  explicit FastPaths(bool on) : previous(kernels::fast_paths_enabled()) { kernels::set_fast_paths_enabled(on); }
-  ~FastPaths() { kernels::set_fast_paths_enabled(previous); }
-  bool previous;
-};
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 kernels::Conv2dDims conv_dims(int N, int C, int H, int W, int O, int K, int P) {
