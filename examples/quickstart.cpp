@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "xgrad/xgrad.hpp"
+#include <xgrad/xgrad.hpp>
 
 using namespace xgrad;
 

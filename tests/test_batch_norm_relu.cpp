@@ -13,6 +13,7 @@
 #include "xgrad/core/kernels/cpu_features.hpp"
 #include "xgrad/core/tensor_impl.hpp"
 #include "xgrad/layers/summary.hpp"
+#include "fast_paths.hpp"
 #include "skip.hpp"
 #include "tensor_checks.hpp"
 #include "xgrad/xgrad.hpp"
@@ -22,17 +23,7 @@ using namespace xgrad::testing;
 
 namespace {
 
-struct FastPaths {  // sets the kernel path for a scope
-  explicit FastPaths(bool on) : previous(kernels::fast_paths_enabled()) { kernels::set_fast_paths_enabled(on); }
-  ~FastPaths() { kernels::set_fast_paths_enabled(previous); }
-  bool previous;
-};
-
 std::string op_of(const Tensor& t) { return t.impl()->grad_fn ? t.impl()->grad_fn->op : "(leaf)"; }
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
 
 struct Run {
   std::vector<float> y, dx, dgamma, dbeta;

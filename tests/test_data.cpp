@@ -21,14 +21,14 @@ using Bytes = std::vector<unsigned char>;
 namespace {
 
 // A fresh directory under the system's temp dir, removed with everything in it at scope exit.
-struct TempDir {
+struct DataTempDir {
   std::string path;
-  TempDir() {
+  DataTempDir() {
     std::string pattern = (std::filesystem::temp_directory_path() / "xgrad_data_XXXXXX").string();
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     path = pattern;
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
+  ~DataTempDir() { std::filesystem::remove_all(path); }
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
 
@@ -79,7 +79,7 @@ Bytes cifar_records(const Bytes& labels, int first_record = 0) {
 }  // namespace
 
 TEST_CASE("read_idx_images: shape (N, 1, rows, cols), pixels / 255", "[data][idx]") {
-  TempDir dir;
+  DataTempDir dir;
   // Two images of 2x3; 51 / 255 is exactly 0.2 in real arithmetic, so it must round to 0.2f.
   write_file(dir / "img", idx_images(2, 2, 3, {0, 255, 51, 1, 2, 3, /**/ 10, 20, 30, 40, 50, 60}));
   Tensor images = read_idx_images(dir / "img");
@@ -94,7 +94,7 @@ TEST_CASE("read_idx_images: shape (N, 1, rows, cols), pixels / 255", "[data][idx
 }
 
 TEST_CASE("read_idx_labels and load_mnist read train and test pairs", "[data][idx]") {
-  TempDir dir;
+  DataTempDir dir;
   write_file(dir / "train-images-idx3-ubyte", idx_images(3, 4, 5, pattern_pixels(3 * 20)));
   write_file(dir / "train-labels-idx1-ubyte", idx_labels({7, 0, 9}));
   write_file(dir / "t10k-images-idx3-ubyte", idx_images(1, 4, 5, pattern_pixels(20)));
@@ -117,7 +117,7 @@ TEST_CASE("read_idx_labels and load_mnist read train and test pairs", "[data][id
 }
 
 TEST_CASE("IDX readers: each defect is an Error naming the file and the problem", "[data][idx][errors]") {
-  TempDir dir;
+  DataTempDir dir;
   const std::string path = dir / "f";
 
   SECTION("missing file") {
@@ -183,7 +183,7 @@ TEST_CASE("IDX readers: each defect is an Error naming the file and the problem"
 }
 
 TEST_CASE("load_mnist: image and label counts must agree", "[data][idx][errors]") {
-  TempDir dir;
+  DataTempDir dir;
   write_file(dir / "train-images-idx3-ubyte", idx_images(3, 2, 2, pattern_pixels(12)));
   write_file(dir / "train-labels-idx1-ubyte", idx_labels({1, 2}));
   CHECK_THROWS_WITH(load_mnist(dir.path), "load_mnist: 3 images in " + (dir / "train-images-idx3-ubyte") +
@@ -192,7 +192,7 @@ TEST_CASE("load_mnist: image and label counts must agree", "[data][idx][errors]"
 }
 
 TEST_CASE("read_cifar10: label byte then R, G, B planes of 32x32", "[data][cifar]") {
-  TempDir dir;
+  DataTempDir dir;
   write_file(dir / "b.bin", cifar_records({6, 0, 9}));
   TensorDataset d = read_cifar10(dir / "b.bin");
   REQUIRE(d.inputs().shape() == Shape{3, 3, 32, 32});
@@ -205,7 +205,7 @@ TEST_CASE("read_cifar10: label byte then R, G, B planes of 32x32", "[data][cifar
 }
 
 TEST_CASE("load_cifar10 concatenates data_batch_1..5 in order, test_batch alone", "[data][cifar]") {
-  TempDir dir;
+  DataTempDir dir;
   int record = 0;
   for (int b = 1; b <= 5; ++b) {
     // Batch b holds b records labelled b - 1, numbered on from the previous batch.
@@ -224,7 +224,7 @@ TEST_CASE("load_cifar10 concatenates data_batch_1..5 in order, test_batch alone"
 
 TEST_CASE("CIFAR-10 reader: each defect is an Error naming the file and the problem",
           "[data][cifar][errors]") {
-  TempDir dir;
+  DataTempDir dir;
   const std::string path = dir / "b.bin";
   SECTION("missing batch file") {
     for (int b : {1, 2, 4, 5})

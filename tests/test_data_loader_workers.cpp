@@ -39,7 +39,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 // Up to `stop` batches of the next epoch, as copies.
-std::vector<Batch> epoch(DataLoader& l, std::size_t stop = 1000) {
+std::vector<Batch> collect_epoch(DataLoader& l, std::size_t stop = 1000) {
   std::vector<Batch> out;
   for (const Batch& b : l) {
     out.push_back({b.inputs.clone(), b.labels, Tensor()});
@@ -60,7 +60,7 @@ void check_same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
 
 TEST_CASE("DataLoader num_workers = 1: bit-identical batches, epoch after epoch", "[data][loader][workers]") {
   DataLoader sync = loader(0), prefetch = loader(1);
-  for (int e = 0; e < 3; ++e) check_same(epoch(sync), epoch(prefetch));
+  for (int e = 0; e < 3; ++e) check_same(collect_epoch(sync), collect_epoch(prefetch));
   CHECK(sync.transform_generator().state() == prefetch.transform_generator().state());
   CHECK(sync.shuffle_generator().state() == prefetch.shuffle_generator().state());
 }
@@ -68,8 +68,8 @@ TEST_CASE("DataLoader num_workers = 1: bit-identical batches, epoch after epoch"
 TEST_CASE("DataLoader num_workers = 1: an epoch cut short, a generator read mid-epoch, a move",
           "[data][loader][workers]") {
   DataLoader sync = loader(0), prefetch = loader(1);
-  check_same(epoch(sync, 2), epoch(prefetch, 2));  // batch 3 was prefetched, then dropped with its draws
-  check_same(epoch(sync), epoch(prefetch));
+  check_same(collect_epoch(sync, 2), collect_epoch(prefetch, 2));  // batch 3 was prefetched, then dropped with its draws
+  check_same(collect_epoch(sync), collect_epoch(prefetch));
   // Mid-epoch: the generator the synchronous loader would have.
   auto a = sync.begin();
   auto b = prefetch.begin();
@@ -80,7 +80,7 @@ TEST_CASE("DataLoader num_workers = 1: an epoch cut short, a generator read mid-
   ++b;
   CHECK(same_bits(a->inputs, b->inputs));
   DataLoader moved = std::move(prefetch);
-  check_same(epoch(sync), epoch(moved));
+  check_same(collect_epoch(sync), collect_epoch(moved));
 }
 
 TEST_CASE("DataLoader num_workers = 1: a held batch is never overwritten", "[data][loader][workers]") {

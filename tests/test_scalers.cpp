@@ -18,7 +18,7 @@ namespace {
 std::vector<float> values(const Tensor& t) { return t.to_vector(); }
 
 // |a - b| <= tol * max(1, |b|), elementwise.
-void check_close(const Tensor& a, const Tensor& b, double tol) {
+void check_tensors_close(const Tensor& a, const Tensor& b, double tol) {
   REQUIRE(a.shape() == b.shape());
   std::size_t bad = 0;
   for (std::size_t i = 0; i < a.numel(); ++i) {
@@ -109,8 +109,8 @@ TEST_CASE("inverse_transform undoes transform, for (N, F) and (N, C, H, W) featu
     CHECK(mm.feature_shape() == features);
     CHECK(ss.mean().shape() == features);
     // Each way is two float32 roundings of values up to ~30: under 1e-6 relative.
-    check_close(mm.inverse_transform(mm.transform(x)), x, 1e-6);
-    check_close(ss.inverse_transform(ss.transform(x)), x, 1e-6);
+    check_tensors_close(mm.inverse_transform(mm.transform(x)), x, 1e-6);
+    check_tensors_close(ss.inverse_transform(ss.transform(x)), x, 1e-6);
   }
 }
 
@@ -150,9 +150,9 @@ TEST_CASE("partial_fit over chunks equals fit over all the data", "[scalers]") {
   CHECK(streamed.n_samples_seen() == 1000);
   // The merge is exact in real arithmetic; in double it differs from the one-batch result by ~1e-16
   // relative, which rounds to the same float or the neighbouring one.
-  check_close(streamed.mean(), whole.mean(), 1e-7);
-  check_close(streamed.var(), whole.var(), 1e-6);
-  check_close(streamed.scale(), whole.scale(), 1e-6);
+  check_tensors_close(streamed.mean(), whole.mean(), 1e-7);
+  check_tensors_close(streamed.var(), whole.var(), 1e-6);
+  check_tensors_close(streamed.scale(), whole.scale(), 1e-6);
 
   // Against an independent two-pass computation in double.
   for (std::size_t f = 0; f < 4; ++f) {
@@ -197,8 +197,8 @@ TEST_CASE("scalers keep their statistics in buffers: load, then transform and co
   loaded.partial_fit(rows(x, 100, 200));
   StandardScaler all;
   all.fit(x);
-  check_close(loaded.mean(), all.mean(), 1e-6);
-  check_close(loaded.var(), all.var(), 1e-5);
+  check_tensors_close(loaded.mean(), all.mean(), 1e-6);
+  check_tensors_close(loaded.var(), all.var(), 1e-5);
 
   MinMaxScaler mm;
   mm.fit(x);
