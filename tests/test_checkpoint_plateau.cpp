@@ -9,10 +9,12 @@
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
-using namespace xgrad::testing;
+
 using Catch::Contains;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace checkpoint_plateau_test {
+using namespace xgrad::testing;
 
 const ReduceLROnPlateauOptions kOptions{.mode = "min", .factor = 0.5, .patience = 1, .threshold = 0.05,
                                         .cooldown = 2, .min_lr = {0.001}};
@@ -36,7 +38,6 @@ struct Run {
   }
 };
 
-}  // namespace
 
 TEST_CASE("ReduceLROnPlateau resumed from a checkpoint gives the uninterrupted run's lrs and weights",
           "[checkpoint][plateau]") {
@@ -129,3 +130,5 @@ TEST_CASE("A ReduceLROnPlateau saved before its first step keeps an infinite bes
     CHECK(loaded.state_dict().last_epoch == 0);
   }
 }
+
+}  // namespace checkpoint_plateau_test

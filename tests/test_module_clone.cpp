@@ -12,7 +12,8 @@
 using namespace xgrad;
 using Catch::Contains;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace module_clone_test {
 
 std::vector<std::uint32_t> bits(const Tensor& t) { return testing::bits(t); }
 
@@ -82,7 +83,6 @@ std::shared_ptr<Sequential> make_net(Generator& gen) {
   return net;
 }
 
-}  // namespace
 
 TEST_CASE("clone of a model: equal outputs to the bit, then training the copy leaves the original alone",
           "[module_api][clone]") {
@@ -171,3 +171,5 @@ TEST_CASE("clone: a module that cannot be cloned says so, naming its class", "[m
   MySequential derived;
   CHECK_THROWS_WITH(derived.clone(), Contains("clone() built a Sequential, not a MySequential"));
 }
+
+}  // namespace module_clone_test

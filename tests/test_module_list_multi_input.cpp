@@ -8,7 +8,8 @@
 using namespace xgrad;
 using Catch::Contains;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace module_list_test {
 
 // A stack of Dense layers held in a ModuleList, called in a loop with a skip every other layer.
 class Tower : public Module {
@@ -54,7 +55,6 @@ class TwoInputs : public Module {
   std::uint64_t seed_;
 };
 
-}  // namespace
 
 TEST_CASE("ModuleList registers its entries by position, in order", "[module_api][module_list]") {
   Generator gen(1);
@@ -152,3 +152,5 @@ TEST_CASE("A module with forward(x, z) trains, and keeps state_dict, clone and t
   seq.add(clone_module(model));
   CHECK_THROWS_WITH(seq.forward(x), Contains("TwoInputs: forward(x)"));
 }
+
+}  // namespace module_list_test

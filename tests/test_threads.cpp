@@ -10,7 +10,8 @@ extern "C" int openblas_get_num_threads(void);
 
 using namespace xgrad;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace threads_test {
 
 // Restores the thread count a test found.
 struct RestoreThreads {
@@ -28,7 +29,6 @@ int threads_in_a_region() {
   return seen;
 }
 
-}  // namespace
 
 TEST_CASE("set_num_threads sets OpenMP's and OpenBLAS's thread count", "[threads]") {
   RestoreThreads restore;
@@ -73,3 +73,5 @@ TEST_CASE("a matmul large enough to thread gives the same bits after set_num_thr
     REQUIRE(again.data()[i] == two.data()[i]);
   }
 }
+
+}  // namespace threads_test
