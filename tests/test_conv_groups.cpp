@@ -10,7 +10,9 @@
 #include <tuple>
 #include <vector>
 
+#include "checkpoint_fixtures.hpp"
 #include "gradcheck.hpp"
+#include "xgrad/models/checkpoint_format.hpp"
 #include "xgrad/xgrad.hpp"
 
 using namespace xgrad;
@@ -222,6 +224,44 @@ TEST_CASE("Conv2d with groups: clone keeps it, fuse_conv_bn folds it", "[conv_gr
   auto fused = fuse_conv_bn(net);
   const Tensor z = fused->forward(x);
   for (std::size_t i = 0; i < y.numel(); ++i) REQUIRE(std::abs(z.data()[i] - y.data()[i]) <= 1e-4f);
+}
+
+TEST_CASE("Conv2d's dilation and groups are written in checkpoints and checked on load", "[conv_groups][checkpoint]") {
+  using xgrad::checkpoint_format::Json;
+  xgrad::testing::TempDir dir;
+  const std::string path = dir.file("weights.json"), older = dir.file("older.json");
+  auto make = [](Size2 dilation) {
+    Generator gen(8);
+    Sequential net;
+    net.add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = 4, .out_channels = 4, .kernel_size = 3,
+                                                   .padding = 2, .dilation = dilation, .groups = 2}, gen));
+    return net;
+  };
+  Sequential saved = make(2);
+  save_weights(path, saved);
+  Json doc = Json::parse(xgrad::testing::read_text(path));
+  CHECK(doc["model"]["conv2d"]["0"]["dilation"] == Json::array({2, 2}));
+  CHECK(doc["model"]["conv2d"]["0"]["groups"] == 2);
+
+  Sequential same = make(2);
+  load_weights(path, same);
+  const Tensor x = randn({1, 4, 6, 6}, *std::make_unique<Generator>(9));
+  CHECK(same(x).to_vector() == saved(x).to_vector());
+  // Dilation 1 has the same weight shape: only the recorded setting tells the models apart.
+  Sequential other = make(1);
+  CHECK_THROWS_WITH(load_weights(path, other), Contains("/model/conv2d/0/dilation") && Contains("is [2, 2]") &&
+                                                   Contains("has dilation [1, 1]"));
+  // A file from before the settings were written loads as it always did.
+  doc.erase("checksum");
+  doc["model"].erase("conv2d");
+  xgrad::testing::write_text(older, doc.dump());
+  load_weights(older, other);
+  CHECK(other.named_parameters()[0].second.to_vector() == saved.named_parameters()[0].second.to_vector());
+  // A model without Conv2d writes no "conv2d" entry: such files are as before.
+  Sequential dense;
+  dense.add(std::make_shared<Dense>(2, 2, *std::make_unique<Generator>(1)));
+  save_weights(path, dense);
+  CHECK(xgrad::testing::read_text(path).find("conv2d") == std::string::npos);
 }
 
 }  // namespace conv_groups_test
