@@ -115,10 +115,112 @@ std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
   return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
 }
 
+// Depthwise (one input channel per group, d.C == 1, d.O = M filters per channel): direct loops over each
+// plane, no unfolding and no GEMM, whose fixed costs dominate a 1 x KH KW by KH KW x P product. Output plane
+// q = (n groups + g) M + j reads input plane q / M with filter g M + j = q mod (groups M).
+//   out[q, oh, ow] = bias[oc] + sum over taps (kh, kw), in that order, of w[oc, kh, kw] in[q / M, oh SH + kh DH - PH, ...]
+void depthwise_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d,
+                       int groups) {
+  const size_t HW = size_t(d.H) * d.W, P = size_t(d.OH) * d.OW, T = size_t(d.KH) * d.KW;
+  const int channels = groups * d.O, planes = d.N * channels;
+#pragma omp parallel for schedule(static) if (use_threads(d, groups, planes))
+  for (int q = 0; q < planes; ++q) {
+    const int oc = q % channels;
+    const float* x = in + size_t(q / d.O) * HW;
+    const float* w = weight + size_t(oc) * T;
+    float* y = out + size_t(q) * P;
+    std::fill(y, y + P, bias ? bias[oc] : 0.0f);
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        const float wv = w[kh * d.KW + kw];
+        for (int oh = rh.lo; oh < rh.hi; ++oh) {
+          float* r = y + size_t(oh) * d.OW;
+          const float* src = x + size_t(oh * d.SH + off_h) * d.W + off_w;  // src[ow SW] for valid ow
+          if (d.SW == 1) {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) r[ow] += wv * src[ow];
+          } else {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) r[ow] += wv * src[size_t(ow) * d.SW];
+          }
+        }
+      }
+    }
+  }
+}
+
+// din[p] (p = n groups + g) = sum over its M filters j, then taps, of w[g M + j, kh, kw] scattered dout[p M + j].
+void depthwise_backward_input(float* din, const float* dout, const float* weight, const Conv2dDims& d, int groups) {
+  const size_t HW = size_t(d.H) * d.W, P = size_t(d.OH) * d.OW, T = size_t(d.KH) * d.KW;
+  const int planes = d.N * groups;
+#pragma omp parallel for schedule(static) if (use_threads(d, groups, planes))
+  for (int p = 0; p < planes; ++p) {
+    float* dx = din + size_t(p) * HW;
+    std::fill(dx, dx + HW, 0.0f);
+    for (int j = 0; j < d.O; ++j) {
+      const int oc = (p % groups) * d.O + j;
+      const float* g = dout + (size_t(p) * d.O + j) * P;
+      const float* w = weight + size_t(oc) * T;
+      for (int kh = 0; kh < d.KH; ++kh) {
+        const int off_h = kh * d.DH - d.PH;
+        const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+        for (int kw = 0; kw < d.KW; ++kw) {
+          const int off_w = kw * d.DW - d.PW;
+          const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+          const float wv = w[kh * d.KW + kw];
+          for (int oh = rh.lo; oh < rh.hi; ++oh) {
+            const float* r = g + size_t(oh) * d.OW;
+            float* dst = dx + size_t(oh * d.SH + off_h) * d.W + off_w;
+            if (d.SW == 1) {
+              for (int ow = rw.lo; ow < rw.hi; ++ow) dst[ow] += wv * r[ow];
+            } else {
+              for (int ow = rw.lo; ow < rw.hi; ++ow) dst[size_t(ow) * d.SW] += wv * r[ow];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dw[oc, kh, kw] = sum over n (in order), oh, ow of dout[n, oc, oh, ow] in[n, oc / M, ...], in double. One
+// thread per filter: the result does not depend on the thread count.
+void depthwise_backward_weight(float* dweight, const float* dout, const float* in, const Conv2dDims& d, int groups) {
+  const size_t HW = size_t(d.H) * d.W, P = size_t(d.OH) * d.OW;
+  const int channels = groups * d.O;
+#pragma omp parallel for schedule(static) if (use_threads(d, groups, channels))
+  for (int oc = 0; oc < channels; ++oc) {
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        double sum = 0.0;
+        for (int n = 0; n < d.N; ++n) {
+          const float* g = dout + (size_t(n) * channels + oc) * P;
+          const float* x = in + (size_t(n) * groups + oc / d.O) * HW;
+          for (int oh = rh.lo; oh < rh.hi; ++oh) {
+            const float* r = g + size_t(oh) * d.OW;
+            const float* src = x + size_t(oh * d.SH + off_h) * d.W + off_w;
+            float row = 0.0f;  // one row in float, the rows in double
+            for (int ow = rw.lo; ow < rw.hi; ++ow) row += r[ow] * src[size_t(ow) * d.SW];
+            sum += row;
+          }
+        }
+        dweight[(size_t(oc) * d.KH + kh) * d.KW + kw] = static_cast<float>(sum);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void conv2d_grouped_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d,
                             int groups) {
+  if (d.C == 1) return depthwise_forward(out, in, weight, bias, d, groups);
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = use_threads(d, groups, items);
@@ -143,6 +245,7 @@ void conv2d_grouped_forward(float* out, const float* in, const float* weight, co
 
 void conv2d_grouped_backward_input(float* din, const float* dout, const float* weight, const Conv2dDims& d,
                                    int groups) {
+  if (d.C == 1) return depthwise_backward_input(din, dout, weight, d, groups);
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = use_threads(d, groups, items);
@@ -159,6 +262,7 @@ void conv2d_grouped_backward_input(float* din, const float* dout, const float* w
 
 void conv2d_grouped_backward_weight(float* dweight, const float* dout, const float* in, const Conv2dDims& d,
                                     int groups) {
+  if (d.C == 1) return depthwise_backward_weight(dweight, dout, in, d, groups);
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const size_t w_size = w_block * groups;
