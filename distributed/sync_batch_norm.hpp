@@ -25,6 +25,7 @@ class SyncBatchNorm : public Module {
   // ReLU's place), relu() follows as a separate op: the same values and gradients, not fused.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<SyncBatchNorm>(options_, comm_)); }
 
   const BatchNormOptions& options() const { return options_; }
   const Communicator& communicator() const { return comm_; }

@@ -11,6 +11,7 @@ class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "ReLU()"; }
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<ReLU>()); }
 };
 
 class LeakyReLU : public Module {
@@ -18,6 +19,7 @@ class LeakyReLU : public Module {
   explicit LeakyReLU(float negative_slope = 0.01f);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "LeakyReLU(negative_slope=0.01)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<LeakyReLU>(negative_slope_)); }
   float negative_slope() const { return negative_slope_; }
 
  private:
@@ -28,12 +30,14 @@ class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "Sigmoid()"; }
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Sigmoid>()); }
 };
 
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "Tanh()"; }
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Tanh>()); }
 };
 
 // The exact GELU, x * Phi(x) (PyTorch's default approximate='none').
@@ -41,6 +45,7 @@ class GELU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string describe() const override { return "GELU()"; }
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<GELU>()); }
 };
 
 // Softmax along `dim` (negative counts from the end). PyTorch's implicit-dim default is deprecated, so
@@ -50,6 +55,7 @@ class Softmax : public Module {
   explicit Softmax(int dim);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Softmax(dim=1)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Softmax>(dim_)); }
   int dim() const { return dim_; }
 
  private:

@@ -75,6 +75,7 @@ class BatchNorm1d : public BatchNorm {
   explicit BatchNorm1d(const BatchNormOptions& options)
       : BatchNorm("BatchNorm1d", "(N, C) or (N, C, L)", {2, 3}, options) {}
   explicit BatchNorm1d(int num_features) : BatchNorm1d(BatchNormOptions(num_features)) {}
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<BatchNorm1d>(options())); }
 };
 
 class BatchNorm2d : public BatchNorm {
@@ -82,6 +83,7 @@ class BatchNorm2d : public BatchNorm {
   explicit BatchNorm2d(const BatchNormOptions& options)
       : BatchNorm("BatchNorm2d", "(N, C, H, W)", {4}, options) {}
   explicit BatchNorm2d(int num_features) : BatchNorm2d(BatchNormOptions(num_features)) {}
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<BatchNorm2d>(options())); }
 };
 
 class BatchNorm3d : public BatchNorm {
@@ -89,6 +91,7 @@ class BatchNorm3d : public BatchNorm {
   explicit BatchNorm3d(const BatchNormOptions& options)
       : BatchNorm("BatchNorm3d", "(N, C, D, H, W)", {5}, options) {}
   explicit BatchNorm3d(int num_features) : BatchNorm3d(BatchNormOptions(num_features)) {}
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<BatchNorm3d>(options())); }
 };
 
 }  // namespace xgrad

@@ -51,6 +51,12 @@ Tensor Conv2d::forward(const Tensor& x) {
   return call_op([&] { return conv2d(x, weight_, bias_, options_.stride, padding_, options_.dilation); });
 }
 
+// The fresh layer's random initial values are overwritten by clone_into.
+std::shared_ptr<Module> Conv2d::clone() const {
+  Generator unused;
+  return clone_into(std::make_shared<Conv2d>(options_, unused));
+}
+
 std::string Conv2d::describe() const {
   std::ostringstream out;
   out << "Conv2d(" << options_.in_channels << ", " << options_.out_channels

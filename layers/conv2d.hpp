@@ -49,6 +49,7 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override;
   // Like PyTorch's repr, defaults left out: "Conv2d(3, 16, kernel_size=3, stride=1, padding=1)".
   std::string describe() const override;
+  std::shared_ptr<Module> clone() const override;
 
   const Conv2dOptions& options() const { return options_; }
   // The padding actually applied (resolves "same" and "valid").

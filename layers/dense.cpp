@@ -32,6 +32,12 @@ Tensor Dense::forward(const Tensor& x) {
   return reshape(linear(reshape(x, {x.numel() / in, in}), weight_, bias_), out_shape);
 }
 
+// The fresh layer's random initial values are overwritten by clone_into.
+std::shared_ptr<Module> Dense::clone() const {
+  Generator unused;
+  return clone_into(std::make_shared<Dense>(options_, unused));
+}
+
 std::string Dense::describe() const {
   std::ostringstream out;
   out << "Dense(in_features=" << options_.in_features << ", out_features=" << options_.out_features

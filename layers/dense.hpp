@@ -25,6 +25,7 @@ class Dense : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Dense(in_features=4, out_features=3, bias=true)"
+  std::shared_ptr<Module> clone() const override;
 
   const DenseOptions& options() const { return options_; }
   // Share storage with the registered parameters; bias() is undefined without a bias.

@@ -19,6 +19,12 @@ Tensor Dropout::forward(const Tensor& x) {
   return dropout(x, p_, is_training(), gen_);
 }
 
+std::shared_ptr<Module> Dropout::clone() const {
+  auto copy = std::make_shared<Dropout>(p_);
+  copy->gen_ = gen_;
+  return clone_into(copy);
+}
+
 std::string Dropout::describe() const {
   std::ostringstream out;
   out << "Dropout(p=" << p_ << ")";

@@ -20,6 +20,8 @@ class Dropout : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Dropout(p=0.5)"
+  // The copy's mask generator continues from this one's state, as copy.deepcopy copies it.
+  std::shared_ptr<Module> clone() const override;
 
   float p() const { return p_; }
   Generator& generator() { return gen_; }

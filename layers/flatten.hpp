@@ -14,6 +14,7 @@ class Flatten : public Module {
   // (N, C, H, W) -> (N, C * H * W) with the defaults.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Flatten(start_dim=1, end_dim=-1)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Flatten>(start_dim_, end_dim_)); }
 
   int start_dim() const { return start_dim_; }
   int end_dim() const { return end_dim_; }

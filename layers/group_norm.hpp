@@ -26,6 +26,7 @@ class GroupNorm : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "GroupNorm(2, 6, eps=1e-05, affine=True)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<GroupNorm>(options_)); }
 
   const GroupNormOptions& options() const { return options_; }
   Tensor weight() const { return weight_; }  // undefined without affine

@@ -11,6 +11,7 @@ class Identity : public Module {
  public:
   Tensor forward(const Tensor& x) override { return x; }
   std::string describe() const override { return "Identity()"; }
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Identity>()); }
 };
 
 }  // namespace xgrad

@@ -25,6 +25,7 @@ class LayerNorm : public Module {
 
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "LayerNorm((10,), eps=1e-05, elementwise_affine=True)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<LayerNorm>(options_)); }
 
   const LayerNormOptions& options() const { return options_; }
   Tensor weight() const { return weight_; }  // undefined without elementwise_affine

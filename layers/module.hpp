@@ -1,7 +1,20 @@
 // Module: the base of every layer and model. Parameters, buffers and sub-modules are registered by name,
 // in insertion order, and listed recursively with dotted names ("features.1.running_mean"); optimizers
 // and checkpoints key everything by those names. train()/eval() propagate to every sub-module.
-// state_dict()/load_state_dict(), named_modules() and apply() are in module_state.cpp.
+// state_dict()/load_state_dict(), named_modules(), apply() and clone() are in module_state.cpp.
+//
+// forward: the library calls forward(x) with one tensor (operator(), Sequential, summary(), fit(),
+// evaluate()). A module whose forward takes several tensors, PyTorch's forward(self, x, y), declares its
+// own `Tensor forward(const Tensor& x, const Tensor& y)` (any arguments, any result) and is called as
+// `model.forward(x, y)`; it keeps its parameters, state_dict, checkpoints, clone and train/eval. Only the
+// one-tensor callers cannot use it: for such a module they throw an xgrad::Error naming it.
+//
+// clone(): PyTorch's copy.deepcopy(module). Every library module and Sequential/ModuleList implement it.
+// A user module overrides it by building a fresh instance and handing it to clone_into(), which copies
+// the values (and the train/eval mode of every sub-module) into it:
+//   std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<Block>(gen_seed)); }
+// (sub-modules given to the constructor are cloned first: `std::make_shared<Wrap>(inner_->clone())`).
+// A module that does not override it throws an xgrad::Error naming its class.
 #pragma once
 #include <exception>
 #include <functional>
@@ -25,13 +38,25 @@ struct IncompatibleKeys {
   std::vector<std::string> unexpected_keys;  // what was loaded, absent from the model
 };
 
+class Module;
+namespace detail {
+[[noreturn]] void clone_type_error(const Module& m);  // clone_module's: clone() returned another class
+}  // namespace detail
+
 class Module {
  public:
   virtual ~Module() = default;
 
-  virtual Tensor forward(const Tensor& x) = 0;
-  // Calls forward(); also what summary() hooks into.
+  // The one-tensor forward (see above). The default throws an xgrad::Error naming the module: it is what a
+  // module whose forward takes other arguments leaves alone.
+  virtual Tensor forward(const Tensor& x);
+  // Calls forward(x); also what summary() hooks into.
   Tensor operator()(const Tensor& x);
+
+  // A deep copy: parameters and buffers in new storage with equal values (the parameters' requires_grad
+  // too; no grads, no graph), the same options, and each sub-module's train/eval mode. Training the copy
+  // leaves this module unchanged. The default throws an xgrad::Error naming the class (see above).
+  virtual std::shared_ptr<Module> clone() const;
 
   // One line naming the layer and its options, like PyTorch's repr: "Conv2d(1, 16, kernel_size=3)". The
   // default is the class name and "()", as PyTorch's repr of a module without extra_repr: "MyBlock()".
@@ -86,6 +111,15 @@ class Module {
       rethrow_naming_layer(std::current_exception());
     }
   }
+  // For clone(): copies this module's parameter and buffer values (by name, in new storage already
+  // allocated by `fresh`'s constructor), its parameters' requires_grad and every sub-module's train/eval
+  // mode into `fresh`, a newly built module of the same class and structure, and returns it. Throws an
+  // xgrad::Error if `fresh` is of another class or its names or shapes differ.
+  template <class M>
+  std::shared_ptr<M> clone_into(std::shared_ptr<M> fresh) const {
+    copy_state_to(*fresh);
+    return fresh;
+  }
   // Replaces a registered parameter or buffer's tensor (same name), e.g. when folding BN into a conv.
   void replace_tensor(const std::string& name, Tensor t);
 
@@ -94,11 +128,20 @@ class Module {
   void check_new_name(const std::string& name) const;
   [[noreturn]] void rethrow_naming_layer(std::exception_ptr e) const;
   void collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const;
+  void copy_state_to(Module& fresh) const;
 
   bool training_ = true;
   std::vector<NamedTensor> parameters_;
   std::vector<NamedTensor> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
 };
+
+// clone() with the type kept: `std::shared_ptr<Sequential> copy = clone_module(*net)`.
+template <class M>
+std::shared_ptr<M> clone_module(const M& m) {
+  std::shared_ptr<M> copy = std::dynamic_pointer_cast<M>(m.clone());
+  if (!copy) detail::clone_type_error(m);
+  return copy;
+}
 
 }  // namespace xgrad

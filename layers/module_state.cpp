@@ -1,6 +1,6 @@
 // Module's whole-tree operations: the in-memory state_dict()/load_state_dict() (the checks of the
 // checkpoint loader, models/checkpoint_format.cpp, on tensors instead of JSON), named_modules(), apply(),
-// and the default describe().
+// the default describe(), and clone()'s copying of state.
 #include <cxxabi.h>
 
 #include <algorithm>
@@ -14,9 +14,11 @@
 
 namespace xgrad {
 
-std::string Module::describe() const {
-  // The dynamic class name without namespaces: "xgrad::Residual" -> "Residual()".
-  const char* mangled = typeid(*this).name();
+namespace {
+
+// The dynamic class name without namespaces: "xgrad::Residual" -> "Residual".
+std::string class_name(const Module& m) {
+  const char* mangled = typeid(m).name();
   int status = 0;
   char* demangled = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
   std::string name = status == 0 && demangled ? demangled : mangled;
@@ -24,7 +26,69 @@ std::string Module::describe() const {
   const std::size_t template_start = std::min(name.find('<'), name.size());
   const std::size_t colon = name.rfind("::", template_start);
   if (colon != std::string::npos) name = name.substr(colon + 2);
-  return name + "()";
+  return name;
+}
+
+// The train/eval mode of every module of `from`'s tree onto the same place in `to`'s.
+void copy_modes(const Module& from, Module& to, const std::string& at) {
+  XGRAD_CHECK(from.children().size() == to.children().size(), "clone: the copy of '", at.empty() ? "(top)" : at,
+              "' has ", to.children().size(), " sub-modules, the original ", from.children().size());
+  to.train(from.is_training());  // sets the children too; each is then set to its own below
+  for (std::size_t i = 0; i < from.children().size(); ++i) {
+    const auto& [name, child] = from.children()[i];
+    XGRAD_CHECK(to.children()[i].first == name, "clone: the copy's sub-module '", to.children()[i].first,
+                "' stands where the original has '", name, "'");
+    copy_modes(*child, *to.children()[i].second, at.empty() ? name : at + "." + name);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+void clone_type_error(const Module& m) {
+  fail(m.describe(), ": clone() returned a module of another class than ", class_name(m));
+}
+}  // namespace detail
+
+std::string Module::describe() const { return class_name(*this) + "()"; }
+
+Tensor Module::forward(const Tensor&) {
+  detail::fail(class_name(*this), ": forward(x) with one tensor is not defined (a module whose forward takes ",
+               "other arguments is called as model.forward(...); operator(), Sequential, summary and fit need ",
+               "forward(const Tensor&))");
+}
+
+std::shared_ptr<Module> Module::clone() const {
+  detail::fail(class_name(*this), ": clone() is not defined for this class; a user module overrides it: ",
+               "std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<",
+               class_name(*this), ">(...)); } (see layers/module.hpp)");
+}
+
+void Module::copy_state_to(Module& fresh) const {
+  XGRAD_CHECK(typeid(fresh) == typeid(*this), describe(), ": clone() built a ", class_name(fresh), ", not a ",
+              class_name(*this), " (a class derived from a library module overrides clone())");
+  // Names and shapes first, so a mismatch is reported before anything is copied.
+  const std::vector<NamedTensor> params = named_parameters(), buffers = named_buffers();
+  const std::vector<NamedTensor> to_params = fresh.named_parameters(), to_buffers = fresh.named_buffers();
+  for (const auto& [from, to] : {std::pair{&params, &to_params}, std::pair{&buffers, &to_buffers}}) {
+    XGRAD_CHECK(from->size() == to->size(), describe(), ": clone(): the copy has ", to->size(), " ",
+                from == &params ? "parameters" : "buffers", ", the original ", from->size());
+    for (std::size_t i = 0; i < from->size(); ++i) {
+      const auto& [name, t] = (*from)[i];
+      const auto& [to_name, u] = (*to)[i];
+      XGRAD_CHECK(name == to_name && t.shape() == u.shape(), describe(), ": clone(): the copy's '", to_name, "' ",
+                  shape_str(u.shape()), " stands where the original has '", name, "' ", shape_str(t.shape()));
+    }
+  }
+  for (const auto& [from, to] : {std::pair{&params, &to_params}, std::pair{&buffers, &to_buffers}}) {
+    for (std::size_t i = 0; i < from->size(); ++i) {
+      const Tensor src = (*from)[i].second;  // const: reading does not count as a modification
+      Tensor dst = (*to)[i].second;
+      std::copy_n(src.data(), src.numel(), dst.data());
+      if (from == &params) dst.set_requires_grad(src.requires_grad());
+    }
+  }
+  copy_modes(*this, fresh, "");
 }
 
 StateDict Module::state_dict() const {

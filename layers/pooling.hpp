@@ -39,6 +39,7 @@ class MaxPool2d : public Pool2d {
   explicit MaxPool2d(Size2 kernel_size, std::optional<Size2> stride = std::nullopt, Size2 padding = 0)
       : MaxPool2d(Pool2dOptions{kernel_size, stride, padding}) {}
   Tensor forward(const Tensor& x) override;
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<MaxPool2d>(options_)); }
 };
 
 // Same output size; padding counts as zero in the average (count_include_pad, PyTorch's default).
@@ -48,6 +49,7 @@ class AvgPool2d : public Pool2d {
   explicit AvgPool2d(Size2 kernel_size, std::optional<Size2> stride = std::nullopt, Size2 padding = 0)
       : AvgPool2d(Pool2dOptions{kernel_size, stride, padding}) {}
   Tensor forward(const Tensor& x) override;
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<AvgPool2d>(options_)); }
 };
 
 }  // namespace xgrad

@@ -16,6 +16,7 @@ class MinMaxNorm : public Module {
   explicit MinMaxNorm(float eps = 1e-5f);
   Tensor forward(const Tensor& x) override;  // x: (N, features...) -> same shape
   std::string describe() const override;     // "MinMaxNorm(eps=1e-05)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<MinMaxNorm>(eps_)); }
   float eps() const { return eps_; }
 
  private:
@@ -30,6 +31,7 @@ class ZScoreNorm : public Module {
   explicit ZScoreNorm(float eps = 1e-5f);
   Tensor forward(const Tensor& x) override;  // x: (N, features...) -> same shape
   std::string describe() const override;     // "ZScoreNorm(eps=1e-05)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<ZScoreNorm>(eps_)); }
   float eps() const { return eps_; }
 
  private:

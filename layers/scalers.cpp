@@ -237,6 +237,14 @@ Tensor StandardScaler::inverse_transform(const Tensor& x) const {
   return options_.with_mean ? y + mean_ : y;
 }
 
+std::shared_ptr<Module> StandardScaler::clone() const {
+  auto copy = clone_into(std::make_shared<StandardScaler>(options_, feature_shape_));
+  copy->acc_mean_ = acc_mean_;
+  copy->acc_m2_ = acc_m2_;
+  copy->acc_count_ = acc_count_;
+  return copy;
+}
+
 std::string StandardScaler::describe() const {
   std::ostringstream out;
   out << "StandardScaler(with_mean=" << (options_.with_mean ? "true" : "false")

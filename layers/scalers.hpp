@@ -62,6 +62,7 @@ class MinMaxScaler : public FeatureScaler {
   Tensor transform(const Tensor& x) const override;
   Tensor inverse_transform(const Tensor& x) const override;
   std::string describe() const override;  // "MinMaxScaler(feature_range=(0, 1), clip=false)"
+  std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<MinMaxScaler>(options_, feature_shape_)); }
 
   const MinMaxScalerOptions& options() const { return options_; }
   Tensor data_min() const { return data_min_; }
@@ -97,6 +98,8 @@ class StandardScaler : public FeatureScaler {
   Tensor transform(const Tensor& x) const override;
   Tensor inverse_transform(const Tensor& x) const override;
   std::string describe() const override;  // "StandardScaler(with_mean=true, with_std=true)"
+  // The copy keeps the double accumulators too, so its partial_fit continues exactly as this one's.
+  std::shared_ptr<Module> clone() const override;
 
   const StandardScalerOptions& options() const { return options_; }
   Tensor mean() const { return mean_; }

@@ -173,7 +173,7 @@ void save(const char* op, const std::string& path, Build build) {
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const LRScheduler* scheduler, const std::vector<Generator*>& generators,
-                     const TrainingState& state) {
+                     const TrainingState& state, const ReduceLROnPlateau* plateau) {
   for (std::size_t i = 0; i < generators.size(); ++i) {
     XGRAD_CHECK(generators[i], "save_checkpoint: '", path, "': generator ", i, " is null");
   }
@@ -184,6 +184,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     doc["model"] = checkpoint_format::encode_model(model);
     if (optimizer) doc["optimizer"] = checkpoint_format::encode_optimizer(*optimizer);
     if (scheduler) doc["scheduler"] = checkpoint_format::encode_scheduler(*scheduler);
+    if (plateau) doc["plateau"] = checkpoint_format::encode_plateau(*plateau);
     if (!generators.empty()) {
       Json states = Json::array();
       for (const Generator* gen : generators) states.push_back(checkpoint_format::encode_generator(*gen));
@@ -193,7 +194,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 }
 
 TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer, LRScheduler* scheduler,
-                              const std::vector<Generator*>& generators) {
+                              const std::vector<Generator*>& generators, ReduceLROnPlateau* plateau) {
   const char* op = "load_checkpoint";
   for (std::size_t i = 0; i < generators.size(); ++i) {
     XGRAD_CHECK(generators[i], op, ": '", path, "': generator ", i, " is null");
@@ -210,6 +211,7 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
     };
     section("optimizer", optimizer, "optimizer");
     section("scheduler", scheduler, "scheduler");
+    section("plateau", plateau, "ReduceLROnPlateau");
     section("generators", !generators.empty(), "generator");
     TrainingState state;
     state.epoch = checkpoint_format::decode_count(doc, "epoch", INT32_MAX);  // trainers count epochs in an int
@@ -220,6 +222,8 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
     if (optimizer) optimizer_state = checkpoint_format::decode_optimizer(doc, *optimizer);
     SchedulerState scheduler_state;
     if (scheduler) scheduler_state = checkpoint_format::decode_scheduler(doc, *scheduler);
+    PlateauState plateau_state;
+    if (plateau) plateau_state = checkpoint_format::decode_plateau(doc, *plateau);
     std::vector<std::array<std::uint64_t, 4>> generator_states;
     if (!generators.empty()) generator_states = checkpoint_format::decode_generators(doc, generators.size());
 
@@ -227,6 +231,7 @@ TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer*
     model_plan.apply();
     if (optimizer) optimizer->load_state_dict(optimizer_state);
     if (scheduler) scheduler->load_state_dict(scheduler_state);
+    if (plateau) plateau->load_state_dict(plateau_state);
     for (std::size_t i = 0; i < generators.size(); ++i) generators[i]->set_state(generator_states[i]);
     return state;
   } catch (const FieldError& e) {

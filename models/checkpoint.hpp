@@ -12,6 +12,7 @@
 #include "xgrad/models/metadata.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/reduce_lr_on_plateau.hpp"
 
 namespace xgrad {
 
@@ -23,12 +24,14 @@ struct TrainingState {
 };
 
 // Writes every parameter and buffer of `model`, the optimizer's state and settings, the schedule's
-// state, each generator's state (in order), and `state`. Null optimizer / scheduler: not saved. Throws
+// state, each generator's state (in order), `state`, and a ReduceLROnPlateau's state (best metric, bad
+// epochs, cooldown; it sits last so that calls without one read as before). Null optimizer / scheduler /
+// plateau: not saved. Throws
 // xgrad::Error naming the file and the field (a NaN or an infinity has no JSON form), leaving any
 // previous file at `path` untouched.
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer = nullptr,
                      const LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {},
-                     const TrainingState& state = {});
+                     const TrainingState& state = {}, const ReduceLROnPlateau* plateau = nullptr);
 
 // Restores what the file holds into the objects given and returns epoch, step and metadata. The file
 // and the objects must correspond: an optimizer, scheduler or generator in one and not the other is an
@@ -37,7 +40,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 // that differ) throws xgrad::Error naming the file and the field as a JSON pointer, and leaves every
 // object exactly as it was.
 TrainingState load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer = nullptr,
-                              LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {});
+                              LRScheduler* scheduler = nullptr, const std::vector<Generator*>& generators = {},
+                              ReduceLROnPlateau* plateau = nullptr);
 
 // The epoch, step and metadata of a checkpoint for `model`, checked as load_checkpoint checks the file
 // (regular file, size bound, checksum, format and version) without reading any tensor into anything: what a

@@ -1,5 +1,6 @@
 // Encoding and validating decoding of the checkpoint JSON: see checkpoint_format.hpp.
 #include "xgrad/models/checkpoint_format.hpp"
+#include "xgrad/models/checkpoint_json.hpp"
 #include "xgrad/core/number_text.hpp"
 
 #include <algorithm>
@@ -12,15 +13,15 @@
 #include <set>
 
 namespace xgrad::checkpoint_format {
-namespace {
 
+// The JSON readers of checkpoint_json.hpp, shared with checkpoint_plateau.cpp.
 std::string child(const std::string& at, const std::string& key) { return at + "/" + json_pointer_token(key); }
 std::string child(const std::string& at, std::size_t index) { return at + "/" + std::to_string(index); }
 
-std::string num(double x) { return shortest_text(x); }
+static std::string num(double x) { return shortest_text(x); }
 
 // What was found instead, for messages: the type, and a short rendering of a scalar.
-std::string found(const Json& j) {
+static std::string found(const Json& j) {
   if (j.is_structured()) return j.type_name();
   std::string text = j.dump();
   if (text.size() > 40) text = text.substr(0, 37) + "...";
@@ -74,6 +75,8 @@ void expect_only(const Json& object, const std::string& at, std::initializer_lis
     throw FieldError(child(at, entry.key()), "is not a field here; the fields are (" + list + ")");
   }
 }
+
+namespace {
 
 // The shape's element count must fit in size_t: [2^32, 2^32] would wrap numel() to 0 and match an empty
 // "values" array, leaving a tensor whose shape promises more floats than it holds.
@@ -253,7 +256,7 @@ void check_header(const Json& doc) {
                                      std::to_string(kVersion));
   }
   expect_only(doc, "", {"format", "version", "epoch", "step", "metadata", "model", "optimizer", "scheduler",
-                        "generators"});
+                        "plateau", "generators"});
 }
 
 void ModelPlan::apply() {

@@ -9,6 +9,8 @@
 //                "param_groups": [{"lr": 0.1, "weight_decay": 0, "params": ["0.weight", ...]}],
 //                "state": {"0.weight": {"step": 1200, "momentum_buffer": {"shape": [...], "values": [...]}}}},
 //  "scheduler": {"settings": "StepLR(step_size=30, gamma=0.1)", "last_epoch": 3, "base_lrs": [0.1]},
+//  "plateau": {"settings": "ReduceLROnPlateau(mode='min', ...)", "best": 0.25, "num_bad_epochs": 1,
+//              "cooldown_counter": 0, "last_epoch": 3},     ("best" is "inf" / "-inf" before the first step)
 //  "generators": [["0x5bd1e9955bd1e995", "0x...", "0x...", "0x..."], ...]}
 //
 // A weights file holds format, version, metadata and model only. Values are float32 written as JSON
@@ -28,6 +30,7 @@
 #include "xgrad/models/metadata.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/reduce_lr_on_plateau.hpp"
 
 namespace xgrad::checkpoint_format {
 
@@ -56,6 +59,7 @@ Json encode_tensor(const Tensor& t, const std::string& field);  // {"shape": [..
 Json encode_model(const Module& model);                          // {"parameters": ..., "buffers": ...}
 Json encode_optimizer(const Optimizer& optimizer);
 Json encode_scheduler(const LRScheduler& scheduler);
+Json encode_plateau(const ReduceLROnPlateau& plateau);           // checkpoint_plateau.cpp
 Json encode_generator(const Generator& generator);               // four "0x" + 16 hex digit strings
 // Metadata as JSON, maps in their order; a NaN or an infinity throws FieldError under "/metadata".
 Json encode_metadata(const Metadata& metadata);
@@ -80,6 +84,8 @@ ModelPlan decode_model(const Json& doc, const Module& model, bool strict);
 OptimizerState decode_optimizer(const Json& doc, const Optimizer& optimizer);
 // Reads doc["scheduler"]; its settings must equal scheduler.describe().
 SchedulerState decode_scheduler(const Json& doc, const LRScheduler& scheduler);
+// Reads doc["plateau"]; its settings must equal plateau.describe().
+PlateauState decode_plateau(const Json& doc, const ReduceLROnPlateau& plateau);
 // Reads doc["generators"], which must hold exactly `count` states.
 std::vector<std::array<std::uint64_t, 4>> decode_generators(const Json& doc, std::size_t count);
 // Reads an integer in [0, max] at doc[key] ("epoch", "step").

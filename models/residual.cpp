@@ -18,6 +18,10 @@ Tensor Residual::forward(const Tensor& x) {
   return x + y;
 }
 
+std::shared_ptr<Module> Residual::clone() const {
+  return clone_into(std::make_shared<Residual>(clone_module(*body_)));
+}
+
 std::string Residual::describe() const { return "Residual(" + body_->describe() + ")"; }
 
 }  // namespace xgrad

@@ -16,6 +16,7 @@ class Residual : public Module {
   // x: any shape the body maps to itself. Throws naming both shapes if the body changes it.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Residual(Sequential(2 modules))"
+  std::shared_ptr<Module> clone() const override;
 
   const std::shared_ptr<Sequential>& body() const { return body_; }
 

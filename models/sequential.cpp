@@ -31,6 +31,12 @@ Tensor Sequential::forward(const Tensor& x) {
   return y;
 }
 
+std::shared_ptr<Module> Sequential::clone() const {
+  auto copy = std::make_shared<Sequential>();
+  for (const auto& [name, m] : children()) copy->add(name, m->clone());
+  return clone_into(copy);
+}
+
 std::string Sequential::describe() const {
   return "Sequential(" + std::to_string(size()) + (size() == 1 ? " module)" : " modules)");
 }

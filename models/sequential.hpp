@@ -46,6 +46,8 @@ class Sequential : public Module {
   // Calls each module through operator() (so summary() sees it); an empty Sequential is the identity.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;  // "Sequential(3 modules)"
+  // Clones every module, keeping names and order.
+  std::shared_ptr<Module> clone() const override;
 
  private:
   [[noreturn]] void throw_wrong_type(std::size_t i) const;

@@ -82,13 +82,21 @@ std::string ReduceLROnPlateau::describe() const {
          "', cooldown=" + std::to_string(o.cooldown) + ", min_lr=[" + min_lr + "], eps=" + num(o.eps) + ")";
 }
 
+std::optional<StateProblem> ReduceLROnPlateau::find_state_problem(const PlateauState& s) const {
+  if (std::isnan(s.best)) return StateProblem{{"best"}, "is NaN"};
+  if (s.num_bad_epochs < 0) return StateProblem{{"num_bad_epochs"}, "must be >= 0, got " + std::to_string(s.num_bad_epochs)};
+  if (s.cooldown_counter < 0 || s.cooldown_counter > options_.cooldown) {
+    return StateProblem{{"cooldown_counter"}, "must be in [0, " + std::to_string(options_.cooldown) + "], got " +
+                                                  std::to_string(s.cooldown_counter)};
+  }
+  if (s.last_epoch < 0) return StateProblem{{"last_epoch"}, "must be >= 0, got " + std::to_string(s.last_epoch)};
+  return std::nullopt;
+}
+
 void ReduceLROnPlateau::load_state_dict(const PlateauState& s) {
-  const std::string op = describe() + ": load_state_dict: field ";
-  XGRAD_CHECK(!std::isnan(s.best), op, "'best' is NaN");
-  XGRAD_CHECK(s.num_bad_epochs >= 0, op, "'num_bad_epochs' must be >= 0, got ", s.num_bad_epochs);
-  XGRAD_CHECK(s.cooldown_counter >= 0 && s.cooldown_counter <= options_.cooldown, op, "'cooldown_counter' must be "
-              "in [0, ", options_.cooldown, "], got ", s.cooldown_counter);
-  XGRAD_CHECK(s.last_epoch >= 0, op, "'last_epoch' must be >= 0, got ", s.last_epoch);
+  if (auto problem = find_state_problem(s)) {
+    detail::fail(describe(), ": load_state_dict: field '", problem->path[0], "' ", problem->message);
+  }
   state_ = s;
 }
 

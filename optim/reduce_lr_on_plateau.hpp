@@ -4,6 +4,7 @@
 // that state comes out and goes back in through state_dict()/load_state_dict().
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,12 @@ class ReduceLROnPlateau {
   std::string describe() const;
 
   PlateauState state_dict() const { return state_; }
-  // Throws xgrad::Error naming the field (a negative count, a NaN best), changing nothing.
+  // The first field of `s` this scheduler cannot take (a negative count, a NaN best, a cooldown counter
+  // beyond its cooldown), if any: what the checkpoint loader checks before it changes anything.
+  std::optional<StateProblem> find_state_problem(const PlateauState& s) const;
+  // Throws xgrad::Error naming the field if find_state_problem finds one, changing nothing. The groups'
+  // lrs are not touched: the optimizer's own state holds them, as in PyTorch. save_checkpoint and
+  // load_checkpoint (models/checkpoint.hpp) carry this state and resume it exactly.
   void load_state_dict(const PlateauState& s);
 
  private:

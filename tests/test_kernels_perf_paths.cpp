@@ -302,6 +302,26 @@ TEST_CASE("the storage pool hands a freed block back to the next request of its 
   CHECK(storage_pool_stats().bytes_held == 0);
 }
 
+// A training step that frees a block before asking for a larger one, after an evaluation left blocks of
+// sizes nobody asks for again: the pool must let those go, not the step's own (largest-first eviction
+// evicted the step's 8 MB block for its 16 MB one and the 16 MB block for the 8 MB one, a miss and fresh
+// pages every step, for good).
+TEST_CASE("the storage pool lets go of the sizes no longer asked for, not the training step's", "[kernels][perf_paths]") {
+  constexpr std::size_t kMB = (1 << 20) / sizeof(float);
+  const auto step = [&] {
+    { Tensor a = empty({8 * kMB}); }  // freed before the next is asked for: 16 MB in use at most
+    { Tensor c = empty({16 * kMB}); }
+  };
+  step();
+  for (std::size_t k = 0; k < 12; ++k) Tensor dead = empty({4 * kMB + 16 * (k + 1)});  // 12 sizes, 48 MB
+  step();
+  step();  // the dead sizes are gone by now
+  const std::int64_t misses = storage_pool_stats().misses;
+  for (int i = 0; i < 5; ++i) step();
+  CHECK(storage_pool_stats().misses == misses);
+  storage_pool_release();
+}
+
 TEST_CASE("One dispatch seam: conv2d, batch norm, max pooling and gemm choose their twin the same way",
           "[kernels][dispatch]") {
   using kernels::KernelPath;

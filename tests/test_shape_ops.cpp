@@ -8,7 +8,8 @@ using namespace xgrad;
 using xgrad::gradcheck;
 using xgrad::testing::random_param;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace shape_ops_test {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
@@ -27,7 +28,6 @@ void check_grad(const Fn& f, const std::vector<Tensor>& inputs) {
   CHECK(r.ok);
 }
 
-}  // namespace
 
 TEST_CASE("reshape shares storage and keeps the values", "[shape_ops]") {
   Tensor x{{1, 2, 3}, {4, 5, 6}};
@@ -193,3 +193,5 @@ TEST_CASE("shape ops: bad input throws naming the op and the shapes", "[shape_op
   CHECK_THROWS_WITH(slice(x, 3, 0, 1), Catch::Contains("slice: axis 3 is out of range"));
   CHECK_THROWS_WITH(slice(scalar_tensor(1.0f), 0, 0, 1), Catch::Contains("slice: axis 0 is out of range"));
 }
+
+}  // namespace shape_ops_test
