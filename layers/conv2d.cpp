@@ -27,6 +27,11 @@ Conv2d::Conv2d(const Conv2dOptions& options, Generator& gen) : options_(options)
   XGRAD_CHECK(o.stride.h > 0 && o.stride.w > 0, "Conv2d: stride ", size2_str(o.stride), " must be positive");
   XGRAD_CHECK(o.dilation.h > 0 && o.dilation.w > 0, "Conv2d: dilation ", size2_str(o.dilation),
               " must be positive");
+  XGRAD_CHECK(o.groups >= 1, "Conv2d: groups must be >= 1, got ", o.groups);
+  XGRAD_CHECK(o.in_channels % o.groups == 0, "Conv2d: in_channels ", o.in_channels, " is not divisible by groups ",
+              o.groups);
+  XGRAD_CHECK(o.out_channels % o.groups == 0, "Conv2d: out_channels ", o.out_channels,
+              " is not divisible by groups ", o.groups);
   if (o.padding.same) {
     // Output size = input size needs a total padding of dilation * (kernel - 1) split evenly; PyTorch pads
     // an odd remainder on one side only, which a symmetric-padding conv cannot express.
@@ -38,7 +43,7 @@ Conv2d::Conv2d(const Conv2dOptions& options, Generator& gen) : options_(options)
   }
   XGRAD_CHECK(padding_.h >= 0 && padding_.w >= 0, "Conv2d: padding ", size2_str(padding_), " is negative");
 
-  const auto out = static_cast<std::size_t>(o.out_channels), in = static_cast<std::size_t>(o.in_channels);
+  const auto out = static_cast<std::size_t>(o.out_channels), in = static_cast<std::size_t>(o.in_channels / o.groups);
   weight_ = register_parameter(
       "weight", empty({out, in, static_cast<std::size_t>(o.kernel_size.h), static_cast<std::size_t>(o.kernel_size.w)}));
   if (o.bias) bias_ = register_parameter("bias", empty({out}));
@@ -48,7 +53,9 @@ Conv2d::Conv2d(const Conv2dOptions& options, Generator& gen) : options_(options)
 // conv2d checks the input against the weight (channels, rank, a kernel that fits); its message comes back
 // with describe() in front.
 Tensor Conv2d::forward(const Tensor& x) {
-  return call_op([&] { return conv2d(x, weight_, bias_, options_.stride, padding_, options_.dilation); });
+  return call_op([&] {
+    return conv2d(x, weight_, bias_, options_.stride, padding_, options_.dilation, options_.groups);
+  });
 }
 
 // The fresh layer's random initial values are overwritten by clone_into.
@@ -67,6 +74,7 @@ std::string Conv2d::describe() const {
     out << ", padding=" << size2_str(padding_);
   }
   if (!(options_.dilation == Size2(1))) out << ", dilation=" << size2_str(options_.dilation);
+  if (options_.groups != 1) out << ", groups=" << options_.groups;
   if (!options_.bias) out << ", bias=false";
   out << ")";
   return out.str();

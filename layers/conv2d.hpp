@@ -1,6 +1,6 @@
 // Conv2d: torch.nn.Conv2d's layer on top of the conv2d() op, NCHW, with padding given as a size or as
 // "same"/"valid". Weight and bias are drawn at construction from the Generator given, like PyTorch's
-// reset_parameters(). Not the op (core/ops/conv_pool.hpp); no groups, no padding modes other than zeros.
+// reset_parameters(). Not the op (core/ops/conv_pool.hpp); no padding modes other than zeros.
 #pragma once
 #include <string>
 
@@ -27,13 +27,17 @@ struct Conv2dOptions {
   Size2 kernel_size = 1;
   Size2 stride = 1;
   Conv2dPadding padding = 0;
-  Size2 dilation = 1;
+  Size2 dilation = 1;  // >= 1: the kernel's taps are `dilation` apart (atrous convolution)
+  // The channels form `groups` blocks, each convolved with its own out_channels / groups filters;
+  // in_channels and out_channels must be divisible by it. groups == in_channels: depthwise convolution.
+  int groups = 1;
   bool bias = true;
 };
 
-// Parameters: weight (out_channels, in_channels, KH, KW) and, if options.bias, bias (out_channels), both
-// ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * KH * KW.
-// Input (N, in_channels, H, W) -> (N, out_channels, OH, OW).
+// Parameters: weight (out_channels, in_channels / groups, KH, KW) and, if options.bias, bias (out_channels),
+// both ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels / groups * KH * KW.
+// Input (N, in_channels, H, W) -> (N, out_channels, OH, OW), OH = (H + 2 padding - dilation (KH - 1) - 1) /
+// stride + 1 (floor), as PyTorch.
 class Conv2d : public Module {
  public:
   Conv2d(const Conv2dOptions& options, Generator& gen);

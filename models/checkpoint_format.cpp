@@ -208,6 +208,8 @@ Json encode_model(const Module& model) {
     }
     out[kind] = std::move(entries);
   }
+  Json settings = encode_layer_settings(model);
+  if (!settings.empty()) out["conv2d"] = std::move(settings);  // a model without Conv2d: the file as before
   return out;
 }
 
@@ -265,7 +267,8 @@ void ModelPlan::apply() {
 
 ModelPlan decode_model(const Json& doc, const Module& model, bool strict) {
   const Json& m = expect_object(member(doc, "model", ""), "/model");
-  expect_only(m, "/model", {"parameters", "buffers"});
+  expect_only(m, "/model", {"parameters", "buffers", "conv2d"});
+  if (m.contains("conv2d")) check_layer_settings(m["conv2d"], model, strict);
   ModelPlan plan;
   for (bool buffers : {false, true}) {
     const char* kind = buffers ? "buffers" : "parameters";

@@ -4,7 +4,8 @@
 //
 // {"format": "xgrad.checkpoint", "version": 1, "epoch": 3, "step": 1200, "metadata": {...},
 //  "model": {"parameters": {"0.weight": {"shape": [16, 1, 3, 3], "values": [...]}, ...},
-//            "buffers": {"1.running_mean": {"shape": [16], "values": [...]}, ...}},
+//            "buffers": {"1.running_mean": {"shape": [16], "values": [...]}, ...},
+//            "conv2d": {"0": {"dilation": [1, 1], "groups": 1}, ...}},   (only when the model has a Conv2d)
 //  "optimizer": {"type": "SGD", "options": {"momentum": 0.9, ...},
 //                "param_groups": [{"lr": 0.1, "weight_decay": 0, "params": ["0.weight", ...]}],
 //                "state": {"0.weight": {"step": 1200, "momentum_buffer": {"shape": [...], "values": [...]}}}},
@@ -77,6 +78,11 @@ struct ModelPlan {
   std::vector<std::string> unexpected_keys;  // in the file, not in the model (strict = false only)
   void apply();
 };
+// Conv2d's dilation and groups by layer name (checkpoint_layers.cpp): written with the model, and checked
+// against the model's when a file has them (a file without them, older, is not checked). Strict: every
+// name must be a Conv2d of the model.
+Json encode_layer_settings(const Module& model);
+void check_layer_settings(const Json& settings, const Module& model, bool strict);
 // Reads doc["model"]. Strict: the file's names must be exactly the model's. Shapes must always match.
 ModelPlan decode_model(const Json& doc, const Module& model, bool strict);
 // Reads doc["optimizer"]; its type and options must equal the optimizer's (settings are checked, the

@@ -9,7 +9,8 @@
 
 using namespace xgrad;
 
-namespace {
+// Everything in a namespace of its own: the unit tests are compiled ten files to a translation unit.
+namespace distributed_sampler_test {
 
 // Sample i is the value i with label i % 7, so a batch tells which samples it holds.
 TensorDataset numbered(std::size_t n) {
@@ -37,7 +38,6 @@ std::vector<std::vector<std::size_t>> epoch(DataLoader& loader) {
   return batches;
 }
 
-}  // namespace
 
 TEST_CASE("DataLoader sharding: R ranks at batch B are one loader at R * B, every epoch", "[data][loader][distributed]") {
   // 74 samples: at 2 x 8, 4 full global batches and 10 (5, 5); at 4 x 4, the same and 10 split 3, 3, 2, 2;
@@ -99,3 +99,5 @@ TEST_CASE("DataLoader sharding: bad rank or too few samples throw", "[data][load
   CHECK_THROWS_WITH(DataLoader(numbered(7), {.batch_size = 2, .drop_last = true, .num_replicas = 4}),
                     "DataLoader: batch_size 2 with drop_last leaves no batch from 7 samples on the replicas");
 }
+
+}  // namespace distributed_sampler_test

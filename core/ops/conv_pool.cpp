@@ -14,6 +14,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/kernel_args.hpp"
 #include "xgrad/core/kernels/conv2d.hpp"
+#include "xgrad/core/kernels/conv2d_grouped.hpp"
 #include "xgrad/core/kernels/pool2d.hpp"
 #include "xgrad/core/storage_pool.hpp"
 
@@ -55,16 +56,59 @@ kernels::Pool2dDims pool_dims(const Tensor& x, Size2 kernel, std::optional<Size2
           .SH = s.h, .SW = s.w, .PH = padding.h, .PW = padding.w, .OH = OH, .OW = OW};
 }
 
+// groups > 1: the grouped kernels (core/kernels/conv2d_grouped), any stride, padding and dilation. `d` is
+// the whole convolution's geometry, g one group's (C / groups channels, O / groups filters).
+Tensor conv2d_grouped(const Tensor& x, const Tensor& weight, const Tensor& bias, const kernels::Conv2dDims& d,
+                      int groups) {
+  kernels::Conv2dDims g = d;
+  g.C = d.C / groups;
+  g.O = d.O / groups;
+  Tensor out = empty({x.size(0), weight.size(0), std::size_t(d.OH), std::size_t(d.OW)});
+  kernels::conv2d_grouped_forward(out.data(), x.data(), weight.data(), data_or_null(bias), g, groups);
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  if (!needs_grad(inputs)) return out;
+  // dx_g = col2im(weight_g^T dout_g); dweight_g = sum_n dout_g col_g^T; dbias = sum of dout over n, oh, ow.
+  return record(out, "conv2d", inputs, [x, weight, bias, d, g, groups](const Tensor& up) {
+    std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+    if (x.requires_grad()) {
+      grads[0] = empty(x.shape());
+      kernels::conv2d_grouped_backward_input(grads[0].data(), up.data(), weight.data(), g, groups);
+    }
+    if (weight.requires_grad()) {
+      grads[1] = empty(weight.shape());
+      kernels::conv2d_grouped_backward_weight(grads[1].data(), up.data(), x.data(), g, groups);
+    }
+    if (bias.defined() && bias.requires_grad()) {
+      grads[2] = empty(bias.shape());
+      kernels::conv2d_backward_bias(grads[2].data(), up.data(), d);
+    }
+    return grads;
+  }, {weight.requires_grad() ? x : Tensor(), x.requires_grad() ? weight : Tensor()});  // dW reads x, dx reads W
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
-              Size2 dilation) {
+              Size2 dilation, int groups) {
   check_input(x, "conv2d");
   XGRAD_CHECK(weight.defined(), "conv2d: the weight is undefined");
   XGRAD_CHECK(weight.dim() == 4, "conv2d: the weight must be (O, C, KH, KW), got shape ",
               shape_str(weight.shape()));
-  XGRAD_CHECK(weight.size(1) == x.size(1), "conv2d: the input ", shape_str(x.shape()), " has ", x.size(1),
-              " channels but the weight ", shape_str(weight.shape()), " expects ", weight.size(1));
+  XGRAD_CHECK(groups >= 1, "conv2d: groups must be >= 1, got ", groups);
+  if (groups == 1) {
+    XGRAD_CHECK(weight.size(1) == x.size(1), "conv2d: the input ", shape_str(x.shape()), " has ", x.size(1),
+                " channels but the weight ", shape_str(weight.shape()), " expects ", weight.size(1));
+  } else {
+    const auto G = std::size_t(groups);
+    XGRAD_CHECK(x.size(1) % G == 0, "conv2d: the input's ", x.size(1), " channels are not divisible by groups ",
+                groups, " (input ", shape_str(x.shape()), ")");
+    XGRAD_CHECK(weight.size(0) % G == 0, "conv2d: the weight's ", weight.size(0),
+                " filters are not divisible by groups ", groups, " (weight ", shape_str(weight.shape()), ")");
+    XGRAD_CHECK(weight.size(1) == x.size(1) / G, "conv2d: the input ", shape_str(x.shape()), " has ", x.size(1),
+                " channels, so with groups ", groups, " the weight ", shape_str(weight.shape()), " must have ",
+                x.size(1) / G, " input channels (O, C / groups, KH, KW)");
+  }
   XGRAD_CHECK(weight.size(2) >= 1 && weight.size(3) >= 1, "conv2d: the weight ", shape_str(weight.shape()),
               " has an empty kernel");
   XGRAD_CHECK(!bias.defined() || bias.shape() == Shape{weight.size(0)}, "conv2d: the bias must have shape (",
@@ -83,6 +127,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
                               .O = int(weight.size(0)), .KH = KH, .KW = KW,
                               .SH = stride.h, .SW = stride.w, .PH = padding.h, .PW = padding.w,
                               .DH = dilation.h, .DW = dilation.w, .OH = OH, .OW = OW};
+  if (groups > 1) return conv2d_grouped(x, weight, bias, d, groups);
 
   Tensor out = empty({x.size(0), weight.size(0), std::size_t(OH), std::size_t(OW)});
   std::vector<Tensor> inputs{x, weight};

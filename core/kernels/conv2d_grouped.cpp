@@ -1,0 +1,195 @@
+// Grouped convolution kernels: see conv2d_grouped.hpp. For sample n and group g, with K = C KH KW and
+// P = OH OW (C, O of one group):
+//   col = im2col(in[n, g C : (g+1) C])                       (K, P)
+//   out[n, g O : (g+1) O] = weight[g O : (g+1) O] col + bias   (O, K) (K, P)
+//   dcol = weight_g^T dout_g, din_g = col2im(dcol)            (K, O) (O, P)
+//   dweight_g = sum over n of dout_g col^T                    (O, P) (P, K)
+// A 1x1 kernel at stride 1 without padding needs no unfolding: col is the group's input planes.
+#include "xgrad/core/kernels/conv2d_grouped.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "xgrad/core/kernels/gemm.hpp"
+
+namespace xgrad::kernels {
+namespace {
+
+using std::size_t;
+
+// Chunks of the weight gradient's batch, whatever the thread count (as conv2d.cpp's).
+constexpr int kWeightChunks = 16;
+
+// im2col, col2im and valid_range: a copy of conv2d.cpp's, so that the groups = 1 reference twin there
+// compiles exactly as it did (sharing them changed its inlining); the tests compare both paths with
+// plain loops and with each other (a grouped convolution equals its groups' separate convolutions).
+// The output positions o in [lo, hi) whose kernel tap reads inside the input: 0 <= o S + off < size,
+// with off = k D - P the tap's offset. Outside this range the tap reads zero padding.
+struct Range {
+  int lo, hi;
+};
+Range valid_range(int size, int out_size, int stride, int off) {
+  const int lo = std::min(off >= 0 ? 0 : (-off + stride - 1) / stride, out_size);
+  const int hi = off > size - 1 ? 0 : (size - 1 - off) / stride + 1;
+  return {lo, std::clamp(hi, lo, out_size)};
+}
+
+// col (C KH KW, OH OW): col[(c, kh, kw), (oh, ow)] = in[c, oh SH + kh DH - PH, ow SW + kw DW - PW], or 0 in
+// the padding. in is one sample (C, H, W).
+void im2col(float* col, const float* in, const Conv2dDims& d) {
+  const size_t P = size_t(d.OH) * d.OW;
+  for (int c = 0; c < d.C; ++c) {
+    const float* plane = in + size_t(c) * d.H * d.W;
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        float* row = col + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
+        std::fill(row, row + size_t(rh.lo) * d.OW, 0.0f);
+        std::fill(row + size_t(rh.hi) * d.OW, row + P, 0.0f);
+        for (int oh = rh.lo; oh < rh.hi; ++oh) {
+          float* r = row + size_t(oh) * d.OW;
+          const float* src = plane + size_t(oh * d.SH + off_h) * d.W + off_w;  // src[ow SW] for valid ow
+          std::fill(r, r + rw.lo, 0.0f);
+          if (d.SW == 1) {
+            std::memcpy(r + rw.lo, src + rw.lo, size_t(rw.hi - rw.lo) * sizeof(float));
+          } else {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) r[ow] = src[size_t(ow) * d.SW];
+          }
+          std::fill(r + rw.hi, r + d.OW, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: din (C, H, W) = sum over taps of dcol scattered back to where im2col read it.
+// Each input element sums its taps in (kh, kw, oh, ow) order: deterministic.
+void col2im(float* din, const float* dcol, const Conv2dDims& d) {
+  const size_t P = size_t(d.OH) * d.OW;
+  std::fill(din, din + size_t(d.C) * d.H * d.W, 0.0f);
+  for (int c = 0; c < d.C; ++c) {
+    float* plane = din + size_t(c) * d.H * d.W;
+    for (int kh = 0; kh < d.KH; ++kh) {
+      const int off_h = kh * d.DH - d.PH;
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
+      for (int kw = 0; kw < d.KW; ++kw) {
+        const int off_w = kw * d.DW - d.PW;
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
+        const float* row = dcol + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
+        for (int oh = rh.lo; oh < rh.hi; ++oh) {
+          const float* r = row + size_t(oh) * d.OW;
+          float* dst = plane + size_t(oh * d.SH + off_h) * d.W + off_w;
+          if (d.SW == 1) {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[ow] += r[ow];
+          } else {
+            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[size_t(ow) * d.SW] += r[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+bool is_pointwise(const Conv2dDims& d) {
+  return d.KH == 1 && d.KW == 1 && d.SH == 1 && d.SW == 1 && d.PH == 0 && d.PW == 0;
+}
+
+// Threads over the work items when there are several and enough multiply-adds (2^18) to repay a region.
+bool use_threads(const Conv2dDims& d, int groups, int items) {
+  const std::int64_t madds = std::int64_t(d.N) * groups * d.O * d.C * d.KH * d.KW * d.OH * d.OW;
+  return items > 1 && madds >= (std::int64_t(1) << 18);
+}
+
+// One (K, P) unfolding buffer per thread that may run; none for a pointwise kernel.
+std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
+  if (is_pointwise(d)) return nullptr;
+  const size_t threads = parallel ? size_t(omp_get_max_threads()) : 1;
+  return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
+}
+
+}  // namespace
+
+void conv2d_grouped_forward(float* out, const float* in, const float* weight, const float* bias, const Conv2dDims& d,
+                            int groups) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
+  const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
+  const bool parallel = use_threads(d, groups, items);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  // Item i = n groups + g: its input and output blocks are the i-th of their tensors.
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int i = 0; i < items; ++i) {
+    const int g = i % groups;
+    const float* col = in + size_t(i) * in_block;
+    if (cols) {
+      float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
+      im2col(buffer, col, d);
+      col = buffer;
+    }
+    float* y = out + size_t(i) * out_block;
+    if (bias) {
+      for (int o = 0; o < d.O; ++o) std::fill(y + size_t(o) * P, y + size_t(o + 1) * P, bias[g * d.O + o]);
+    }
+    gemm(false, false, d.O, P, K, 1.0f, weight + g * w_block, K, col, P, bias ? 1.0f : 0.0f, y, P);
+  }
+}
+
+void conv2d_grouped_backward_input(float* din, const float* dout, const float* weight, const Conv2dDims& d,
+                                   int groups) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
+  const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
+  const bool parallel = use_threads(d, groups, items);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int i = 0; i < items; ++i) {
+    const int g = i % groups;
+    float* dx = din + size_t(i) * in_block;
+    float* dcol = cols ? cols.get() + size_t(omp_get_thread_num()) * K * P : dx;
+    gemm(true, false, K, P, d.O, 1.0f, weight + g * w_block, K, dout + size_t(i) * out_block, P, 0.0f, dcol, P);
+    if (cols) col2im(dx, dcol, d);
+  }
+}
+
+void conv2d_grouped_backward_weight(float* dweight, const float* dout, const float* in, const Conv2dDims& d,
+                                    int groups) {
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
+  const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
+  const size_t w_size = w_block * groups;
+  const int chunks = std::min(d.N, kWeightChunks), items = chunks * groups;
+  const bool parallel = use_threads(d, groups, items);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const std::unique_ptr<float[]> partial(new float[size_t(chunks) * w_size]);
+  // partial_c[g] (O, K) = sum over the chunk's samples n, in order, of dout_(n,g) col_(n,g)^T.
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int i = 0; i < items; ++i) {
+    const int c = i / groups, g = i % groups;
+    const int begin = int(std::int64_t(d.N) * c / chunks), end = int(std::int64_t(d.N) * (c + 1) / chunks);
+    float* acc = partial.get() + c * w_size + g * w_block;
+    for (int n = begin; n < end; ++n) {
+      const size_t block = size_t(n) * groups + g;
+      const float* col = in + block * in_block;
+      if (cols) {
+        float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
+        im2col(buffer, col, d);
+        col = buffer;
+      }
+      gemm(false, true, d.O, K, P, 1.0f, dout + block * out_block, P, col, P, n == begin ? 0.0f : 1.0f, acc, K);
+    }
+  }
+  // dweight = sum of the chunks' partials in chunk order, in double.
+#pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
+  for (size_t j = 0; j < w_size; ++j) {
+    double sum = 0.0;
+    for (int c = 0; c < chunks; ++c) sum += partial[c * w_size + j];
+    dweight[j] = static_cast<float>(sum);
+  }
+}
+
+}  // namespace xgrad::kernels
