@@ -18,7 +18,6 @@ namespace xgrad::checkpoint_format {
 std::string child(const std::string& at, const std::string& key) { return at + "/" + json_pointer_token(key); }
 std::string child(const std::string& at, std::size_t index) { return at + "/" + std::to_string(index); }
 
-static std::string num(double x) { return shortest_text(x); }
 
 // What was found instead, for messages: the type, and a short rendering of a scalar.
 static std::string found(const Json& j) {
@@ -131,7 +130,7 @@ void check_buffer_range(const std::string& name, const std::vector<float>& value
   if (!variance) return;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (values[i] < 0) {
-      throw FieldError(child(at + "/values", i), "is " + num(values[i]) + "; a running variance is >= 0");
+      throw FieldError(child(at + "/values", i), "is " + shortest_text(values[i]) + "; a running variance is >= 0");
     }
   }
 }
@@ -315,7 +314,7 @@ OptimizerState decode_optimizer(const Json& doc, const Optimizer& optimizer) {
     const std::string field = child(at + "/options", name);
     const double saved = expect_finite(member(options, name, at + "/options"), field);
     if (saved != value) {
-      throw FieldError(field, "is " + num(saved) + ", the optimizer's is " + num(value) +
+      throw FieldError(field, "is " + shortest_text(saved) + ", the optimizer's is " + shortest_text(value) +
                                   " (settings are checked, not restored)");
     }
   }

@@ -12,7 +12,6 @@
 namespace xgrad {
 namespace {
 
-std::string num(double x) { return shortest_text(x); }
 
 }  // namespace
 
@@ -76,10 +75,11 @@ std::vector<double> ReduceLROnPlateau::get_last_lr() const {
 std::string ReduceLROnPlateau::describe() const {
   const ReduceLROnPlateauOptions& o = options_;
   std::string min_lr;
-  for (std::size_t i = 0; i < o.min_lr.size(); ++i) min_lr += (i ? ", " : "") + num(o.min_lr[i]);
-  return "ReduceLROnPlateau(mode='" + o.mode + "', factor=" + num(o.factor) + ", patience=" +
-         std::to_string(o.patience) + ", threshold=" + num(o.threshold) + ", threshold_mode='" + o.threshold_mode +
-         "', cooldown=" + std::to_string(o.cooldown) + ", min_lr=[" + min_lr + "], eps=" + num(o.eps) + ")";
+  for (std::size_t i = 0; i < o.min_lr.size(); ++i) min_lr += (i ? ", " : "") + shortest_text(o.min_lr[i]);
+  return "ReduceLROnPlateau(mode='" + o.mode + "', factor=" + shortest_text(o.factor) +
+         ", patience=" + std::to_string(o.patience) + ", threshold=" + shortest_text(o.threshold) +
+         ", threshold_mode='" + o.threshold_mode + "', cooldown=" + std::to_string(o.cooldown) + ", min_lr=[" +
+         min_lr + "], eps=" + shortest_text(o.eps) + ")";
 }
 
 std::optional<StateProblem> ReduceLROnPlateau::find_state_problem(const PlateauState& s) const {

@@ -13,14 +13,13 @@
 namespace xgrad {
 namespace {
 
-std::string num(double x) { return shortest_text(x); }
 
 }  // namespace
 
 Schedule step_schedule(std::int64_t step_size, double gamma) {
   XGRAD_CHECK(step_size > 0, "StepLR: step_size must be > 0, got ", step_size);
   check_hyper_parameter("StepLR", "gamma", gamma, 0.0, HUGE_VAL);
-  return {"StepLR(step_size=" + std::to_string(step_size) + ", gamma=" + num(gamma) + ")",
+  return {"StepLR(step_size=" + std::to_string(step_size) + ", gamma=" + shortest_text(gamma) + ")",
           [=](double base_lr, std::int64_t step) {
             return base_lr * std::pow(gamma, static_cast<double>(step / step_size));
           }};
@@ -32,7 +31,7 @@ Schedule multi_step_schedule(std::vector<std::int64_t> milestones, double gamma)
   std::sort(milestones.begin(), milestones.end());
   std::string settings = "MultiStepLR(milestones=[";
   for (std::size_t i = 0; i < milestones.size(); ++i) settings += (i ? ", " : "") + std::to_string(milestones[i]);
-  settings += "], gamma=" + num(gamma) + ")";
+  settings += "], gamma=" + shortest_text(gamma) + ")";
   return {std::move(settings), [milestones = std::move(milestones), gamma](double base_lr, std::int64_t step) {
             const auto passed = std::upper_bound(milestones.begin(), milestones.end(), step) - milestones.begin();
             return base_lr * std::pow(gamma, static_cast<double>(passed));
@@ -41,14 +40,14 @@ Schedule multi_step_schedule(std::vector<std::int64_t> milestones, double gamma)
 
 Schedule exponential_schedule(double gamma) {
   check_hyper_parameter("ExponentialLR", "gamma", gamma, 0.0, HUGE_VAL);
-  return {"ExponentialLR(gamma=" + num(gamma) + ")",
+  return {"ExponentialLR(gamma=" + shortest_text(gamma) + ")",
           [=](double base_lr, std::int64_t step) { return base_lr * std::pow(gamma, static_cast<double>(step)); }};
 }
 
 Schedule cosine_annealing_schedule(std::int64_t T_max, double eta_min) {
   XGRAD_CHECK(T_max > 0, "CosineAnnealingLR: T_max must be > 0, got ", T_max);
   check_hyper_parameter("CosineAnnealingLR", "eta_min", eta_min, 0.0, HUGE_VAL);
-  return {"CosineAnnealingLR(T_max=" + std::to_string(T_max) + ", eta_min=" + num(eta_min) + ")",
+  return {"CosineAnnealingLR(T_max=" + std::to_string(T_max) + ", eta_min=" + shortest_text(eta_min) + ")",
           [=](double base_lr, std::int64_t step) {
             const double angle = std::numbers::pi * static_cast<double>(step) / static_cast<double>(T_max);
             return eta_min + (base_lr - eta_min) * (1 + std::cos(angle)) / 2;
@@ -60,7 +59,7 @@ Schedule linear_schedule(double start_factor, double end_factor, std::int64_t to
               "LinearLR: start_factor must be in (0, 1], got ", start_factor);
   check_hyper_parameter("LinearLR", "end_factor", end_factor, 0.0, 1.0);
   XGRAD_CHECK(total_iters > 0, "LinearLR: total_iters must be > 0, got ", total_iters);
-  return {"LinearLR(start_factor=" + num(start_factor) + ", end_factor=" + num(end_factor) +
+  return {"LinearLR(start_factor=" + shortest_text(start_factor) + ", end_factor=" + shortest_text(end_factor) +
               ", total_iters=" + std::to_string(total_iters) + ")",
           [=](double base_lr, std::int64_t step) {
             const double done = static_cast<double>(std::min(step, total_iters)) / static_cast<double>(total_iters);
@@ -99,11 +98,13 @@ Schedule one_cycle_schedule(double max_lr, std::int64_t total_steps, const OneCy
     previous = phase.end_step;
   }
   const bool linear = options.anneal_strategy == "linear";
-  std::string settings = "OneCycleLR(max_lr=" + num(max_lr) + ", total_steps=" + std::to_string(total_steps) +
-                         ", pct_start=" + num(options.pct_start) + ", anneal_strategy='" + options.anneal_strategy +
-                         "', div_factor=" + num(options.div_factor) + ", final_div_factor=" +
-                         num(options.final_div_factor) + ", three_phase=" + (options.three_phase ? "true" : "false") +
-                         ")";
+  std::string settings = "OneCycleLR(max_lr=" + shortest_text(max_lr) +
+                         ", total_steps=" + std::to_string(total_steps) +
+                         ", pct_start=" + shortest_text(options.pct_start) +
+                         ", anneal_strategy='" + options.anneal_strategy +
+                         "', div_factor=" + shortest_text(options.div_factor) +
+                         ", final_div_factor=" + shortest_text(options.final_div_factor) +
+                         ", three_phase=" + (options.three_phase ? "true" : "false") + ")";
   auto lr = [phases = std::move(phases), linear](double /*base_lr*/, std::int64_t step_index) {
     const double step = static_cast<double>(step_index);
     double start_step = 0;

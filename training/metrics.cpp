@@ -9,7 +9,8 @@
 namespace xgrad {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// What a metric that has seen nothing computes.
+constexpr double kNoSamples = std::numeric_limits<double>::quiet_NaN();
 
 // logits (N, C) with N labels in [0, C): the shapes every class metric needs.
 void check_logits(const Tensor& logits, const Labels& labels, const char* op) {
@@ -76,14 +77,14 @@ void Accuracy::update(const Tensor& outputs, const Batch& batch) {
   correct_ += count_correct(outputs, batch.labels);
   seen_ += batch.labels.size();
 }
-double Accuracy::compute() const { return seen_ ? double(correct_) / double(seen_) : kNaN; }
+double Accuracy::compute() const { return seen_ ? double(correct_) / double(seen_) : kNoSamples; }
 
 TopKAccuracy::TopKAccuracy(std::size_t k) : k_(k) { XGRAD_CHECK(k >= 1, "TopKAccuracy: k must be >= 1, got 0"); }
 void TopKAccuracy::update(const Tensor& outputs, const Batch& batch) {
   correct_ += count_top_k(outputs, batch.labels, k_);
   seen_ += batch.labels.size();
 }
-double TopKAccuracy::compute() const { return seen_ ? double(correct_) / double(seen_) : kNaN; }
+double TopKAccuracy::compute() const { return seen_ ? double(correct_) / double(seen_) : kNoSamples; }
 
 void MeanSquaredError::update(const Tensor& outputs, const Batch& batch) {
   const Tensor& t = checked_targets(outputs, batch, "MeanSquaredError");
@@ -93,14 +94,14 @@ void MeanSquaredError::update(const Tensor& outputs, const Batch& batch) {
   }
   count_ += t.numel();
 }
-double MeanSquaredError::compute() const { return count_ ? sum_ / double(count_) : kNaN; }
+double MeanSquaredError::compute() const { return count_ ? sum_ / double(count_) : kNoSamples; }
 
 void MeanAbsoluteError::update(const Tensor& outputs, const Batch& batch) {
   const Tensor& t = checked_targets(outputs, batch, "MeanAbsoluteError");
   for (std::size_t i = 0; i < t.numel(); ++i) sum_ += std::fabs(double(outputs.data()[i]) - double(t.data()[i]));
   count_ += t.numel();
 }
-double MeanAbsoluteError::compute() const { return count_ ? sum_ / double(count_) : kNaN; }
+double MeanAbsoluteError::compute() const { return count_ ? sum_ / double(count_) : kNoSamples; }
 
 ConfusionMatrix::ConfusionMatrix(std::size_t num_classes) : counts_(num_classes, std::vector<std::size_t>(num_classes)) {
   XGRAD_CHECK(num_classes >= 1, "ConfusionMatrix: num_classes must be >= 1, got 0");
@@ -115,7 +116,7 @@ double ConfusionMatrix::compute() const {
     for (std::size_t p = 0; p < counts_.size(); ++p) total += counts_[t][p];
     diagonal += counts_[t][t];
   }
-  return total ? double(diagonal) / double(total) : kNaN;
+  return total ? double(diagonal) / double(total) : kNoSamples;
 }
 
 }  // namespace xgrad
