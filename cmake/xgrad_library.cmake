@@ -71,10 +71,11 @@ endif()
 set_target_properties(xgrad PROPERTIES BUILD_RPATH ${XGRAD_OPENBLAS_DIR} EXPORT_NAME xgrad)
 # The library compiles eight files to a translation unit (CMake's unity build): most of its compile time
 # is parsing xtensor, nlohmann/json and the standard library, once per unit instead of once per file.
-# So a file's internal helpers need names no other file uses. The AVX-512 kernels stay files of their
-# own: their `#pragma GCC target` must not reach other code. Results do not change: the other files are
+# So a file's internal helpers need names no other file uses. The kernels (core/kernels/) stay files of
+# their own: they include little, the AVX-512 ones' `#pragma GCC target` must not reach other code, and
+# their code generation stays exactly what was measured. Results do not change: the other files are
 # compiled for baseline x86-64, which has no FMA to contract a * b + c into, so inlining across files
 # cannot change an operation's rounding.
 set_target_properties(xgrad PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
-file(GLOB XGRAD_AVX512_SOURCES ${PROJECT_SOURCE_DIR}/core/kernels/*_avx512.cpp)
-set_source_files_properties(${XGRAD_AVX512_SOURCES} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+file(GLOB XGRAD_KERNEL_SOURCES ${PROJECT_SOURCE_DIR}/core/kernels/*.cpp)
+set_source_files_properties(${XGRAD_KERNEL_SOURCES} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
