@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -135,6 +136,78 @@ TEST_CASE("fit: user lambdas stop on a step or an epoch; bad options", "[trainin
   CHECK_THROWS_WITH(fit(model, train, opt, {.callbacks = {early}, .progress = false}),
                     Contains("EarlyStopping: the logs have no 'val_loss' to monitor (they have: epoch, loss, lr, "
                              "rollbacks, seconds; a val_ figure needs FitOptions::validation)"));
+}
+
+// Records what fit tells its callbacks, and stops after step `stop_step` of epoch `stop_epoch` (0: never).
+struct FitRecorder : Callback {
+  int stop_epoch = 0;
+  std::size_t stop_step = 0;
+  std::vector<int> begun;                       // on_epoch_begin's epochs
+  std::vector<std::size_t> steps;               // context.stats.steps at each epoch's end
+  std::vector<bool> stopped;                    // context.stats.stopped
+  std::array<std::uint64_t, 4> shuffle_at_begin{};  // the loader's shuffle state as the last epoch began
+  void on_epoch_begin(FitContext& c) override {
+    begun.push_back(c.epoch);
+    shuffle_at_begin = c.train.shuffle_generator().state();
+  }
+  bool on_step_end(FitContext& c, std::size_t step, double) override {
+    return !(c.epoch == stop_epoch && step == stop_step);
+  }
+  bool on_epoch_end(FitContext& c, const EpochLogs&) override {
+    steps.push_back(c.stats.steps);
+    stopped.push_back(c.stats.stopped);
+    return true;
+  }
+};
+
+TEST_CASE("fit: stopped inside an epoch and resumed there (initial_step), the same run bit for bit; the hooks",
+          "[training][fit][callbacks]") {
+  struct Setup {
+    Generator gen{1};
+    Dense model{2, 1, gen};
+    DataLoader train{line(), {.batch_size = 16, .shuffle = true, .seed = 3}};  // 4 steps an epoch
+    SGD opt{model.named_parameters(), {.lr = 0.1, .momentum = 0.9}};
+  };
+  Setup whole;
+  auto all = std::make_shared<FitRecorder>();
+  std::size_t backward_calls = 0, backward_samples = 0;
+  FitOptions options{.epochs = 3, .callbacks = {all}, .progress = false};
+  options.after_backward = [&](std::size_t n) { ++backward_calls, backward_samples += n; };
+  fit(whole.model, whole.train, whole.opt, options);
+  CHECK(all->begun == std::vector<int>{1, 2, 3});
+  CHECK(all->steps == std::vector<std::size_t>{4, 4, 4});
+  CHECK(all->stopped == std::vector<bool>{false, false, false});
+  CHECK(backward_calls == 12);
+  CHECK(backward_samples == 3 * 64);
+
+  Setup first;  // stopped after step 2 of epoch 2
+  auto part = std::make_shared<FitRecorder>();
+  part->stop_epoch = 2;
+  part->stop_step = 2;
+  fit(first.model, first.train, first.opt, {.epochs = 3, .callbacks = {part}, .progress = false});
+  CHECK(part->steps == std::vector<std::size_t>{4, 2});
+  CHECK(part->stopped == std::vector<bool>{false, true});
+  // Resumed in fresh objects: the weights and momentum after step 2, the shuffle state as epoch 2 began
+  // (the same batches are drawn again and the first two skipped).
+  Generator other(5);
+  Dense model(2, 1, other);
+  model.load_state_dict(first.model.state_dict());
+  SGD opt(model.named_parameters(), {.lr = 0.1, .momentum = 0.9});
+  opt.load_state_dict(first.opt.state_dict());
+  DataLoader train(line(), {.batch_size = 16, .shuffle = true, .seed = 99});
+  train.shuffle_generator().set_state(part->shuffle_at_begin);
+  auto rest = std::make_shared<FitRecorder>();
+  FitOptions resume{.epochs = 3, .initial_epoch = 1, .callbacks = {rest}, .progress = false};
+  resume.initial_step = 2;
+  fit(model, train, opt, resume);
+  CHECK(rest->begun == std::vector<int>{2, 3});
+  CHECK(rest->steps == std::vector<std::size_t>{4, 4});  // the skipped steps count
+  const auto a = whole.model.state_dict(), b = model.state_dict();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i].first);
+    CHECK(a[i].second.to_vector() == b[i].second.to_vector());
+  }
 }
 
 TEST_CASE("EarlyStopping: patience and min_delta, min and max by the monitored name", "[training][callbacks]") {

@@ -12,6 +12,7 @@
 #include "xgrad/layers/module.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/training/train_epoch.hpp"
 
 namespace xgrad {
 
@@ -25,12 +26,15 @@ struct FitContext {
   DataLoader& train;
   int epoch = 0;   // the epoch in progress or just finished, from 1
   int epochs = 0;  // the last epoch fit will run
+  EpochStats stats;  // the epoch just trained (at on_epoch_end): its steps, samples, whether a step stopped it
 };
 
 class Callback {
  public:
   virtual ~Callback() = default;
   virtual void on_train_begin(FitContext&) {}
+  // Before each epoch's first step (again before an epoch retried after a rollback).
+  virtual void on_epoch_begin(FitContext&) {}
   // After each step (`step` counts from 1 within the epoch); false ends training after this epoch's
   // validation and epoch-end callbacks.
   virtual bool on_step_end(FitContext&, std::size_t /*step*/, double /*loss*/) { return true; }

@@ -87,16 +87,19 @@ void check_options(const FitOptions& o) {
 
 std::vector<EpochLogs> fit(Module& model, DataLoader& train, Optimizer& optimizer, const FitOptions& o) {
   check_options(o);
-  FitContext context{model, optimizer, o.scheduler, train, o.initial_epoch, o.epochs};
+  FitContext context{model, optimizer, o.scheduler, train, o.initial_epoch, o.epochs, {}};
   for (const auto& c : o.callbacks) c->on_train_begin(context);
   std::vector<EpochLogs> history;
   int rollbacks = 0;
   bool stop = false;
   for (int epoch = o.initial_epoch + 1; epoch <= o.epochs && !stop; ++epoch) {
     context.epoch = epoch;
+    for (const auto& c : o.callbacks) c->on_epoch_begin(context);
     std::optional<Snapshot> snapshot;
     if (o.on_nan == OnNan::Rollback) snapshot = take(model, optimizer, o.scheduler, train);
     EpochOptions eo{.epoch = epoch, .loss = o.loss};
+    eo.after_backward = o.after_backward;
+    eo.skip_steps = epoch == o.initial_epoch + 1 ? o.initial_step : 0;
     if (o.scheduler_step == SchedulerStep::Batch) eo.scheduler = o.scheduler;
     if (o.progress) eo.progress = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);
     eo.on_step = [&](std::size_t step, double loss) {
@@ -116,6 +119,7 @@ std::vector<EpochLogs> fit(Module& model, DataLoader& train, Optimizer& optimize
       --epoch;  // train it again
       continue;
     }
+    context.stats = stats;
     if (o.scheduler && o.scheduler_step == SchedulerStep::Epoch) o.scheduler->step();
     EpochLogs logs{{"epoch", double(epoch)}, {"loss", stats.loss}, {"seconds", stats.seconds},
                    {"lr", optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr},
@@ -127,7 +131,7 @@ std::vector<EpochLogs> fit(Module& model, DataLoader& train, Optimizer& optimize
       const LossFunction loss = o.loss ? o.loss : LossFunction(default_loss);
       for (const auto& [name, value] : evaluate(model, *o.validation, metrics, loss)) logs["val_" + name] = value;
     }
-    if (o.progress) print_epoch(logs, o.epochs);
+    if (o.progress && o.epoch_summary) print_epoch(logs, o.epochs);
     history.push_back(logs);
     for (const auto& c : o.callbacks) stop = !c->on_epoch_end(context, logs) || stop;
   }

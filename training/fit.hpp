@@ -9,6 +9,8 @@
 //
 // The optimizer is an argument, not an option: there is no training without one.
 #pragma once
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -39,6 +41,13 @@ struct FitOptions {
   OnNan on_nan = OnNan::Stop;
   int max_rollbacks = 3;            // OnNan::Rollback: then the NonFiniteError is thrown
   double rollback_lr_factor = 0.1;  // each rollback multiplies every learning rate by this
+  // Batches of epoch initial_epoch + 1 already trained (a checkpoint saved inside an epoch): drawn, so that
+  // shuffling and augmentation go on exactly as before, but not trained on.
+  std::size_t initial_step = 0;
+  // Called between backward and the optimizer's step with the batch's sample count (data-parallel training
+  // averages the gradients over the ranks there).
+  std::function<void(std::size_t batch_size)> after_backward;
+  bool epoch_summary = true;  // with `progress`: the line per epoch after validation
 };
 
 // Trains `model` and returns the history, one EpochLogs per epoch: "epoch", "loss", "accuracy" (with

@@ -1,6 +1,7 @@
-// The command line and the epoch loop shared by train_mnist and train_cifar10: flags, optimizer and
-// schedule from flags, per-epoch evaluation, checkpoint every epoch, resume, the JSON report, and what to
-// do when training meets a NaN: stop, or roll back to the last checkpoint at a lower learning rate.
+// The command line and the run shared by train_mnist and train_cifar10: flags, optimizer and schedule from
+// flags, and run_classifier, which trains with the library's fit (per-epoch evaluation) and adds the
+// trainer's part: checkpoint every epoch, resume, the JSON report, the stop signal, and what to do when
+// training meets a NaN: stop, or roll back to the last checkpoint at a lower learning rate.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
