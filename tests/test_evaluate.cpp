@@ -1,9 +1,8 @@
-// The trainers' evaluate(): eval mode, no graph, BatchNorm folded into the conv or dense before it. Its
+// evaluate() with Accuracy: eval mode, no graph, BatchNorm folded into the conv or dense before it. Its
 // accuracy must equal that of the unfused model in eval mode, and the model must come back as it was.
 #include <catch2/catch.hpp>
 
 #include "xgrad/data/data_loader.hpp"
-#include "examples/common/training.hpp"
 #include "xgrad/models/reference_networks.hpp"
 #include "xgrad/xgrad.hpp"
 
@@ -35,11 +34,11 @@ TEST_CASE("evaluate: the folded model scores what the unfused one does, and the 
   for (const auto& [name, b] : model->named_buffers()) buffers_before.push_back(b.to_vector());
 
   DataLoader all_right(TensorDataset(x, argmax), {.batch_size = 24});
-  CHECK(examples::evaluate(*model, all_right) == 1.0);
+  CHECK(evaluate(*model, all_right, {std::make_shared<Accuracy>()}).at("accuracy") == 1.0);
   Labels half_wrong = argmax;
   for (std::size_t n = 0; n < 64; n += 2) half_wrong[n] = (half_wrong[n] + 1) % 10;
   DataLoader half(TensorDataset(x, half_wrong), {.batch_size = 24});
-  CHECK(examples::evaluate(*model, half) == 0.5);
+  CHECK(evaluate(*model, half, {std::make_shared<Accuracy>()}).at("accuracy") == 0.5);
 
   CHECK(model->is_training());
   std::size_t i = 0;

@@ -11,8 +11,8 @@
 #include "xgrad/core/ops/elementwise.hpp"
 #include "xgrad/data/data_loader.hpp"
 #include "example_runner.hpp"
-#include "examples/common/training.hpp"
 #include "xgrad/optim/sgd.hpp"
+#include "xgrad/training/train_epoch.hpp"
 
 using namespace xgrad;
 using namespace example_runner;
@@ -55,8 +55,8 @@ TEST_CASE("NaN guard: a non-finite gradient stops training before the step, nami
   SqrtAtZero model;
   SGD optimizer(model.named_parameters(), {.lr = 0.1});
   DataLoader loader = two_batches(0.0f);
-  CHECK_THROWS_AS(examples::train_epoch(model, loader, optimizer, nullptr, 3, "test"), examples::NonFiniteError);
-  CHECK_THROWS_WITH(examples::train_epoch(model, loader, optimizer, nullptr, 3, "test"),
+  CHECK_THROWS_AS(train_epoch(model, loader, optimizer, {.epoch = 3}), NonFiniteError);
+  CHECK_THROWS_WITH(train_epoch(model, loader, optimizer, {.epoch = 3}),
                     "training stopped: NaN in the gradient of 'w' at epoch 3, step 1 (the loss was 0.693147; "
                     "lower the learning rate?)");
   // The step was not taken: the weights are the initial ones.
@@ -67,7 +67,7 @@ TEST_CASE("NaN guard: an infinite buffer at the end of an epoch stops training",
   OverflowingBuffer model;
   SGD optimizer(model.named_parameters(), {.lr = 0.1});
   DataLoader loader = two_batches(1.0f);
-  CHECK_THROWS_WITH(examples::train_epoch(model, loader, optimizer, nullptr, 2, "test"),
+  CHECK_THROWS_WITH(train_epoch(model, loader, optimizer, {.epoch = 2}),
                     "training stopped: an infinity in the buffer 'seen' after epoch 2, step 2 (lower the "
                     "learning rate?)");
 }

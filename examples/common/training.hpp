@@ -1,16 +1,11 @@
-// The example trainers' glue around the library's epoch loop (xgrad/training/train_epoch.hpp) and evaluate:
-// their EpochResult, the stop signal between steps, accuracy as one number, and the divergence test.
+// The example trainers' figures of an epoch (EpochResult, for the log line and the report) and their
+// divergence test. The training itself is the library's fit (classifier_run.cpp).
 #pragma once
 #include <cstddef>
-#include <functional>
 #include <string>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/training/finite_check.hpp"
-#include "xgrad/data/data_loader.hpp"
-#include "xgrad/layers/module.hpp"
-#include "xgrad/optim/lr_scheduler.hpp"
-#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::examples {
 
@@ -27,28 +22,6 @@ struct EpochResult {
 };
 
 using xgrad::NonFiniteError;  // the library's NaN guard (xgrad/training/finite_check.hpp)
-
-// Called after every step with (step within epoch, loss of the step); return false to stop the epoch.
-using StepCallback = std::function<bool(std::size_t step, double loss)>;
-
-// Called between backward and the update with the batch's sample count (data-parallel training averages
-// the gradients over the ranks there).
-using GradientHook = std::function<void(std::size_t batch_size)>;
-
-// Trains `model` for one epoch over `loader`. `scheduler`, if given, steps after every batch.
-// Throws NonFiniteError naming the epoch and step if the loss or a gradient is NaN or infinite (the step is
-// not taken), or if a parameter or buffer is at the end of the epoch. The first `skip_steps` batches are
-// drawn (so shuffling and augmentation go on exactly as before) but not trained on: a resume from a
-// checkpoint saved mid-epoch. A SIGINT or SIGTERM (stop_signal.hpp) ends the epoch after the step in
-// progress, with result.stop_signal set.
-EpochResult train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, LRScheduler* scheduler,
-                        int epoch, const std::string& label, const StepCallback& on_step = nullptr,
-                        const GradientHook& after_backward = nullptr, std::size_t skip_steps = 0);
-
-// Fraction of `loader`'s samples whose argmax logit equals the label; model in eval mode, no graph, and a
-// Sequential's BatchNorms folded into the conv or dense before them (fuse_conv_bn). Restores the model's
-// train/eval mode afterwards.
-double evaluate(Module& model, DataLoader& loader);
 
 // Divergence without a NaN: an epoch's mean training loss above kDivergenceFactor times the run's first step's
 // loss (`start_loss`; NaN before there is one), or a test accuracy no better than chance (10 classes) after an
