@@ -105,7 +105,7 @@ TEST_CASE("batch_norm agrees with finite differences and with moments + batch_no
   check_same(b1.grad(), reshape(beta.grad(), {2}), 1e-5);
 }
 
-TEST_CASE("batch_norm rejects bad arguments naming them; a layer's call names the layer",
+TEST_CASE("batch_norm rejects bad arguments naming them, a layer's call names the layer",
           "[batch_norm][functional][errors]") {
   const Tensor x = zeros({4, 3, 2, 2});
   CHECK_THROWS_WITH(batch_norm(zeros({4}), Tensor(), Tensor(), Tensor(), Tensor(), true),

@@ -110,7 +110,7 @@ TEST_CASE("fit: classification, schedule per batch or per epoch, the same run tw
   }
 }
 
-TEST_CASE("fit: user lambdas stop on a step or an epoch; bad options", "[training][fit][callbacks]") {
+TEST_CASE("fit: user lambdas stop on a step or an epoch, bad options", "[training][fit][callbacks]") {
   Generator gen(1);
   Dense model(2, 1, gen);
   DataLoader train(line(), {.batch_size = 16});
@@ -160,7 +160,7 @@ struct FitRecorder : Callback {
   }
 };
 
-TEST_CASE("fit: stopped inside an epoch and resumed there (initial_step), the same run bit for bit; the hooks",
+TEST_CASE("fit: stopped inside an epoch and resumed there (initial_step), the same run bit for bit, the hooks",
           "[training][fit][callbacks]") {
   struct Setup {
     Generator gen{1};
@@ -321,7 +321,7 @@ TEST_CASE("JsonLogger: the history as JSON after every epoch, exact numbers, a v
   CHECK_THROWS_WITH(JsonLogger(""), "JsonLogger: the path is empty");
 }
 
-TEST_CASE("fit's NaN guard: stop names the step; rollback retries the epoch at a lower rate", "[training][fit][nan]") {
+TEST_CASE("fit's NaN guard: stop names the step, rollback retries the epoch at a lower rate", "[training][fit][nan]") {
   {
     Generator gen(1);
     Dense model(2, 1, gen);
@@ -359,6 +359,49 @@ TEST_CASE("fit's NaN guard: stop names the step; rollback retries the epoch at a
   CHECK_THROWS_AS(fit(again, train3, opt3, {.epochs = 3, .progress = false, .on_nan = OnNan::Rollback,
                                             .max_rollbacks = 1}),
                   NonFiniteError);
+}
+
+// ModelCheckpoint with a plateau: a run stopped after epoch 3 and resumed from its checkpoint into fresh
+// objects ends as the uninterrupted 6-epoch run, learning rates and weights bit for bit.
+TEST_CASE("ModelCheckpoint saves the ReduceLROnPlateau's state, fit resumes it exactly", "[training][callbacks]") {
+  Dir dir;
+  struct Run {
+    Generator gen{1};
+    Dense model{2, 1, gen};
+    DataLoader train{line(), {.batch_size = 16, .shuffle = true, .seed = 5}};
+    DataLoader val{line(7), {.batch_size = 64}};
+    SGD opt{model.named_parameters(), {.lr = 0.4, .momentum = 0.9}};
+    ReduceLROnPlateau plateau{opt, {.factor = 0.5, .patience = 0}};
+    std::vector<EpochLogs> fit_to(int epochs, int initial_epoch, const std::string& path) {
+      std::vector<std::shared_ptr<Callback>> callbacks{std::make_shared<ReduceLROnPlateauCallback>(plateau, "loss")};
+      if (!path.empty()) {
+        callbacks.push_back(std::make_shared<ModelCheckpoint>(ModelCheckpointOptions{.path = path, .plateau = &plateau}));
+      }
+      return fit(model, train, opt, {.epochs = epochs, .initial_epoch = initial_epoch, .validation = &val,
+                                     .callbacks = callbacks, .progress = false});
+    }
+  };
+  Run straight;
+  const auto whole = straight.fit_to(6, 0, "");
+  Run first;
+  first.fit_to(3, 0, dir.file("ckpt.json"));
+  Run resumed;
+  resumed.gen = Generator(99);  // other initial weights: the checkpoint must replace them
+  load_checkpoint(dir.file("ckpt.json"), resumed.model, &resumed.opt, nullptr,
+                  {&resumed.train.shuffle_generator(), &resumed.train.transform_generator()}, &resumed.plateau);
+  CHECK(resumed.plateau.state_dict().last_epoch == 3);
+  CHECK(resumed.plateau.state_dict().num_bad_epochs == first.plateau.state_dict().num_bad_epochs);
+  const auto rest = resumed.fit_to(6, 3, "");
+  REQUIRE(rest.size() == 3);
+  bool lr_changed = false;
+  for (int e = 0; e < 3; ++e) {
+    CHECK(rest[e].at("lr") == whole[e + 3].at("lr"));
+    CHECK(rest[e].at("loss") == whole[e + 3].at("loss"));
+    lr_changed = lr_changed || whole[e + 3].at("lr") != 0.4;
+  }
+  CHECK(lr_changed);  // the plateau acted, so its state mattered
+  CHECK(resumed.model.weight().to_vector() == straight.model.weight().to_vector());
+  CHECK(resumed.plateau.state_dict().best == straight.plateau.state_dict().best);
 }
 
 TEST_CASE("ReduceLROnPlateauCallback steps the scheduler with the monitored figure", "[training][callbacks]") {

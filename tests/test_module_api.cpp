@@ -106,7 +106,7 @@ TEST_CASE("load_state_dict: missing and unexpected keys, shapes, and nothing cha
   CHECK(net->state_dict()[1].second.to_vector() == good[1].second.to_vector());
 }
 
-TEST_CASE("named_modules lists the tree depth first; apply visits children first", "[module_api]") {
+TEST_CASE("named_modules lists the tree depth first, apply visits children first", "[module_api]") {
   auto net = make_net(7);
   std::vector<std::string> names;
   for (const auto& [name, m] : net->named_modules()) names.push_back(name + "=" + m->describe().substr(0, 5));

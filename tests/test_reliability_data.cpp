@@ -64,7 +64,7 @@ TEST_CASE("data: a last batch of one image with BatchNorm is dropped, with a lin
   CHECK(r.err.find("64 of 65 images trained per epoch") != std::string::npos);
 }
 
-TEST_CASE("data: --limit reads the first images only; gzip CIFAR and symlink loops are named",
+TEST_CASE("data: --limit reads the first images only, gzip CIFAR and symlink loops are named",
           "[reliability][data]") {
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 64, 16);

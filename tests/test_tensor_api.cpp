@@ -149,7 +149,7 @@ TEST_CASE("max and min along a dim return values and indices", "[tensor_api]") {
   check_gradients([](const Inputs& in) { return min(in[0], {1}); }, {p});
 }
 
-TEST_CASE("index_select picks slices; repeated indices add their gradients", "[tensor_api]") {
+TEST_CASE("index_select picks slices, repeated indices add their gradients", "[tensor_api]") {
   const Tensor x{{1, 2, 3}, {4, 5, 6}};
   CHECK(index_select(x, 1, Tensor{2, 0}).to_vector() == std::vector<float>{3, 1, 6, 4});
   CHECK(x.index_select(0, Tensor{1, 1, 0}).to_vector() == std::vector<float>{4, 5, 6, 4, 5, 6, 1, 2, 3});

@@ -48,9 +48,9 @@ std::string json_string(const std::string& text) {
 
 std::string json_number(double v) { return std::isfinite(v) ? shortest_text(v) : "null"; }
 
-void save(FitContext& c, const std::string& path) {
+void save(FitContext& c, const std::string& path, const ReduceLROnPlateau* plateau) {
   save_checkpoint(path, c.model, &c.optimizer, c.scheduler, {&c.train.shuffle_generator(), &c.train.transform_generator()},
-                  {.epoch = c.epoch});
+                  {.epoch = c.epoch}, plateau);
 }
 
 }  // namespace
@@ -119,12 +119,12 @@ ModelCheckpoint::ModelCheckpoint(ModelCheckpointOptions options) : options_(std:
 }
 
 bool ModelCheckpoint::on_epoch_end(FitContext& c, const EpochLogs& logs) {
-  if (!options_.path.empty()) save(c, options_.path);
+  if (!options_.path.empty()) save(c, options_.path, options_.plateau);
   if (!options_.best_path.empty()) {
     const double value = monitored(logs, options_.monitor, "ModelCheckpoint");
     if (improves(value, best_, options_.monitor, options_.mode)) {
       best_ = value;
-      save(c, options_.best_path);
+      save(c, options_.best_path, options_.plateau);
     }
   }
   return true;

@@ -12,6 +12,7 @@
 #include "xgrad/layers/module.hpp"
 #include "xgrad/optim/lr_scheduler.hpp"
 #include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/reduce_lr_on_plateau.hpp"
 #include "xgrad/training/train_epoch.hpp"
 
 namespace xgrad {
@@ -97,6 +98,10 @@ struct ModelCheckpointOptions {
   std::string best_path;  // the same, whenever `monitor` improves; "" for none
   std::string monitor = "val_loss";
   MonitorMode mode = MonitorMode::Auto;
+  // A ReduceLROnPlateau that fit drives (ReduceLROnPlateauCallback): its state goes into the checkpoints
+  // too, so load_checkpoint(..., &plateau) resumes it exactly. List its callback before this one, so that
+  // the state saved is the one after the epoch's step.
+  const ReduceLROnPlateau* plateau = nullptr;
 };
 
 // Saves with save_checkpoint (models/checkpoint.hpp): atomically, so a crash leaves the previous file.
