@@ -13,7 +13,8 @@ namespace xgrad {
 // of a module holding parameters of its own): its dotted name, describe(), output shape and parameter
 // count; then the input shape, the total, trainable and non-trainable parameter counts, and the number
 // of buffer values. input_shape includes the batch axis, e.g. {1, 3, 32, 32}. A module called twice gets
-// two rows; the totals count each parameter once.
+// two rows; the totals count each parameter once. It calls the one-tensor forward: for a model whose
+// forward takes several tensors (module.hpp) it throws the xgrad::Error that names the model.
 std::string summary(Module& model, const Shape& input_shape);
 
 }  // namespace xgrad

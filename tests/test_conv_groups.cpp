@@ -157,20 +157,24 @@ TEST_CASE("a grouped convolution equals its groups' separate convolutions", "[co
       }
 }
 
-TEST_CASE("grouped convolution is bit-identical at 1 and 2 threads", "[conv_groups]") {
+TEST_CASE("grouped and depthwise convolution are bit-identical at 1 and 2 threads", "[conv_groups]") {
   const int before = omp_get_max_threads();
-  std::vector<std::vector<float>> runs[2];
-  for (int t = 0; t < 2; ++t) {
-    omp_set_num_threads(t + 1);
-    // Large enough to take the threaded branches (>= 2^18 multiply-adds) and 17 samples for 16 chunks.
-    Tensor x = random_param({17, 8, 16, 16}, 1), w = random_param({16, 2, 3, 3}, 2), b = random_param({16}, 3);
-    Tensor y = conv2d(x, w, b, 1, 2, 2, 4);
-    Generator gen(4);
-    y.backward(randn(y.shape(), gen));
-    runs[t] = {y.to_vector(), x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
+  // Large enough to take the threaded branches (>= 2^18 multiply-adds) and 17 samples for 16 chunks;
+  // groups 4 (the GEMM path) and depthwise with 2 filters per channel (the direct loops).
+  for (const auto& [w_shape, groups] : {std::pair{Shape{16, 2, 3, 3}, 4}, std::pair{Shape{16, 1, 3, 3}, 8}}) {
+    INFO("groups " << groups);
+    std::vector<std::vector<float>> runs[2];
+    for (int t = 0; t < 2; ++t) {
+      omp_set_num_threads(t + 1);
+      Tensor x = random_param({17, 8, 32, 32}, 1), w = random_param(w_shape, 2), b = random_param({16}, 3);
+      Tensor y = conv2d(x, w, b, 1, 2, 2, groups);
+      Generator gen(4);
+      y.backward(randn(y.shape(), gen));
+      runs[t] = {y.to_vector(), x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
+    }
+    CHECK(runs[0] == runs[1]);
   }
   omp_set_num_threads(before);
-  CHECK(runs[0] == runs[1]);
 }
 
 TEST_CASE("conv2d refuses channels that groups does not divide, naming the values", "[conv_groups]") {
