@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 
+#include "xgrad/core/kernels/conv2d_unfold.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
 
 namespace xgrad::kernels {
@@ -25,84 +26,6 @@ using std::size_t;
 // Chunks of the weight gradient's batch, whatever the thread count (as conv2d.cpp's).
 constexpr int kGroupedWeightChunks = 16;
 
-// unfold, fold and tap_range: a copy of conv2d.cpp's im2col, col2im and valid_range under names of their
-// own (the library is a unity build), so that the groups = 1 reference twin there compiles exactly as it
-// did (sharing them changed its inlining); the tests compare both paths with plain loops and with each
-// other (a grouped convolution equals its groups' separate convolutions).
-// The output positions o in [lo, hi) whose kernel tap reads inside the input: 0 <= o S + off < size,
-// with off = k D - P the tap's offset. Outside this range the tap reads zero padding.
-struct TapRange {
-  int lo, hi;
-};
-TapRange tap_range(int size, int out_size, int stride, int off) {
-  const int lo = std::min(off >= 0 ? 0 : (-off + stride - 1) / stride, out_size);
-  const int hi = off > size - 1 ? 0 : (size - 1 - off) / stride + 1;
-  return {lo, std::clamp(hi, lo, out_size)};
-}
-
-// col (C KH KW, OH OW): col[(c, kh, kw), (oh, ow)] = in[c, oh SH + kh DH - PH, ow SW + kw DW - PW], or 0 in
-// the padding. in is one sample (C, H, W).
-void unfold(float* col, const float* in, const Conv2dDims& d) {
-  const size_t P = size_t(d.OH) * d.OW;
-  for (int c = 0; c < d.C; ++c) {
-    const float* plane = in + size_t(c) * d.H * d.W;
-    for (int kh = 0; kh < d.KH; ++kh) {
-      const int off_h = kh * d.DH - d.PH;
-      const TapRange rh = tap_range(d.H, d.OH, d.SH, off_h);
-      for (int kw = 0; kw < d.KW; ++kw) {
-        const int off_w = kw * d.DW - d.PW;
-        const TapRange rw = tap_range(d.W, d.OW, d.SW, off_w);
-        float* row = col + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
-        std::fill(row, row + size_t(rh.lo) * d.OW, 0.0f);
-        std::fill(row + size_t(rh.hi) * d.OW, row + P, 0.0f);
-        for (int oh = rh.lo; oh < rh.hi; ++oh) {
-          float* r = row + size_t(oh) * d.OW;
-          const float* src = plane + size_t(oh * d.SH + off_h) * d.W + off_w;  // src[ow SW] for valid ow
-          std::fill(r, r + rw.lo, 0.0f);
-          if (d.SW == 1) {
-            std::memcpy(r + rw.lo, src + rw.lo, size_t(rw.hi - rw.lo) * sizeof(float));
-          } else {
-            for (int ow = rw.lo; ow < rw.hi; ++ow) r[ow] = src[size_t(ow) * d.SW];
-          }
-          std::fill(r + rw.hi, r + d.OW, 0.0f);
-        }
-      }
-    }
-  }
-}
-
-// The adjoint of unfold: din (C, H, W) = sum over taps of dcol scattered back to where unfold read it.
-// Each input element sums its taps in (kh, kw, oh, ow) order: deterministic.
-void fold(float* din, const float* dcol, const Conv2dDims& d) {
-  const size_t P = size_t(d.OH) * d.OW;
-  std::fill(din, din + size_t(d.C) * d.H * d.W, 0.0f);
-  for (int c = 0; c < d.C; ++c) {
-    float* plane = din + size_t(c) * d.H * d.W;
-    for (int kh = 0; kh < d.KH; ++kh) {
-      const int off_h = kh * d.DH - d.PH;
-      const TapRange rh = tap_range(d.H, d.OH, d.SH, off_h);
-      for (int kw = 0; kw < d.KW; ++kw) {
-        const int off_w = kw * d.DW - d.PW;
-        const TapRange rw = tap_range(d.W, d.OW, d.SW, off_w);
-        const float* row = dcol + ((size_t(c) * d.KH + kh) * d.KW + kw) * P;
-        for (int oh = rh.lo; oh < rh.hi; ++oh) {
-          const float* r = row + size_t(oh) * d.OW;
-          float* dst = plane + size_t(oh * d.SH + off_h) * d.W + off_w;
-          if (d.SW == 1) {
-            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[ow] += r[ow];
-          } else {
-            for (int ow = rw.lo; ow < rw.hi; ++ow) dst[size_t(ow) * d.SW] += r[ow];
-          }
-        }
-      }
-    }
-  }
-}
-
-bool grouped_pointwise(const Conv2dDims& d) {
-  return d.KH == 1 && d.KW == 1 && d.SH == 1 && d.SW == 1 && d.PH == 0 && d.PW == 0;
-}
-
 // Threads over the work items when there are several and enough multiply-adds (2^18) to repay a region.
 bool grouped_threads(const Conv2dDims& d, int groups, int items) {
   const std::int64_t madds = std::int64_t(d.N) * groups * d.O * d.C * d.KH * d.KW * d.OH * d.OW;
@@ -110,8 +33,8 @@ bool grouped_threads(const Conv2dDims& d, int groups, int items) {
 }
 
 // One (K, P) unfolding buffer per thread that may run; none for a pointwise kernel.
-std::unique_ptr<float[]> unfold_buffers(const Conv2dDims& d, bool parallel) {
-  if (grouped_pointwise(d)) return nullptr;
+std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
+  if (is_pointwise(d)) return nullptr;
   const size_t threads = parallel ? size_t(omp_get_max_threads()) : 1;
   return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
 }
@@ -133,10 +56,10 @@ void depthwise_forward(float* out, const float* in, const float* weight, const f
     std::fill(y, y + P, bias ? bias[oc] : 0.0f);
     for (int kh = 0; kh < d.KH; ++kh) {
       const int off_h = kh * d.DH - d.PH;
-      const TapRange rh = tap_range(d.H, d.OH, d.SH, off_h);
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
       for (int kw = 0; kw < d.KW; ++kw) {
         const int off_w = kw * d.DW - d.PW;
-        const TapRange rw = tap_range(d.W, d.OW, d.SW, off_w);
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
         const float wv = w[kh * d.KW + kw];
         for (int oh = rh.lo; oh < rh.hi; ++oh) {
           float* r = y + size_t(oh) * d.OW;
@@ -166,10 +89,10 @@ void depthwise_backward_input(float* din, const float* dout, const float* weight
       const float* w = weight + size_t(oc) * T;
       for (int kh = 0; kh < d.KH; ++kh) {
         const int off_h = kh * d.DH - d.PH;
-        const TapRange rh = tap_range(d.H, d.OH, d.SH, off_h);
+        const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
         for (int kw = 0; kw < d.KW; ++kw) {
           const int off_w = kw * d.DW - d.PW;
-          const TapRange rw = tap_range(d.W, d.OW, d.SW, off_w);
+          const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
           const float wv = w[kh * d.KW + kw];
           for (int oh = rh.lo; oh < rh.hi; ++oh) {
             const float* r = g + size_t(oh) * d.OW;
@@ -195,10 +118,10 @@ void depthwise_backward_weight(float* dweight, const float* dout, const float* i
   for (int oc = 0; oc < channels; ++oc) {
     for (int kh = 0; kh < d.KH; ++kh) {
       const int off_h = kh * d.DH - d.PH;
-      const TapRange rh = tap_range(d.H, d.OH, d.SH, off_h);
+      const Range rh = valid_range(d.H, d.OH, d.SH, off_h);
       for (int kw = 0; kw < d.KW; ++kw) {
         const int off_w = kw * d.DW - d.PW;
-        const TapRange rw = tap_range(d.W, d.OW, d.SW, off_w);
+        const Range rw = valid_range(d.W, d.OW, d.SW, off_w);
         double sum = 0.0;
         for (int n = 0; n < d.N; ++n) {
           const float* g = dout + (size_t(n) * channels + oc) * P;
@@ -225,7 +148,7 @@ void conv2d_grouped_forward(float* out, const float* in, const float* weight, co
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = unfold_buffers(d, parallel);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
   // Item i = n groups + g: its input and output blocks are the i-th of their tensors.
 #pragma omp parallel for schedule(static) if (parallel)
   for (int i = 0; i < items; ++i) {
@@ -233,7 +156,7 @@ void conv2d_grouped_forward(float* out, const float* in, const float* weight, co
     const float* col = in + size_t(i) * in_block;
     if (cols) {
       float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
-      unfold(buffer, col, d);
+      im2col(buffer, col, d);
       col = buffer;
     }
     float* y = out + size_t(i) * out_block;
@@ -250,14 +173,14 @@ void conv2d_grouped_backward_input(float* din, const float* dout, const float* w
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = unfold_buffers(d, parallel);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int i = 0; i < items; ++i) {
     const int g = i % groups;
     float* dx = din + size_t(i) * in_block;
     float* dcol = cols ? cols.get() + size_t(omp_get_thread_num()) * K * P : dx;
     gemm(true, false, K, P, d.O, 1.0f, weight + g * w_block, K, dout + size_t(i) * out_block, P, 0.0f, dcol, P);
-    if (cols) fold(dx, dcol, d);
+    if (cols) col2im(dx, dcol, d);
   }
 }
 
@@ -269,7 +192,7 @@ void conv2d_grouped_backward_weight(float* dweight, const float* dout, const flo
   const size_t w_size = w_block * groups;
   const int chunks = std::min(d.N, kGroupedWeightChunks), items = chunks * groups;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = unfold_buffers(d, parallel);
+  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
   const std::unique_ptr<float[]> partial(new float[size_t(chunks) * w_size]);
   // partial_c[g] (O, K) = sum over the chunk's samples n, in order, of dout_(n,g) col_(n,g)^T.
 #pragma omp parallel for schedule(static) if (parallel)
@@ -282,7 +205,7 @@ void conv2d_grouped_backward_weight(float* dweight, const float* dout, const flo
       const float* col = in + block * in_block;
       if (cols) {
         float* buffer = cols.get() + size_t(omp_get_thread_num()) * K * P;
-        unfold(buffer, col, d);
+        im2col(buffer, col, d);
         col = buffer;
       }
       gemm(false, true, d.O, K, P, 1.0f, dout + block * out_block, P, col, P, n == begin ? 0.0f : 1.0f, acc, K);
