@@ -1,6 +1,7 @@
 // fit: learns a line and two blobs; the schedule stepped per batch or per epoch; user lambdas stop it; the
-// CSV and JSON history, the checkpoints (every epoch and best) and early stopping; the NaN guard stops or rolls back;
-// the same seed gives the same history, bit for bit.
+// CSV and JSON history, the checkpoints (every epoch and best) and early stopping; the NaN guard stops or rolls back,
+// says where, sees the reduced (data-parallel) loss and can check the loss alone; the same seed gives the
+// same history, bit for bit.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -429,4 +430,98 @@ TEST_CASE("ReduceLROnPlateauCallback steps the scheduler with the monitored figu
   CHECK(history.size() == 3);
   CHECK(in_fit.state_dict().last_epoch == 3);
   CHECK(in_fit.state_dict().best <= history[0].at("val_loss"));
+}
+
+TEST_CASE("fit's reduce_loss: the guard, the history and the callbacks see the reduced loss", "[training][fit][nan]") {
+  auto run = [](const std::function<double(double)>& reduce, std::vector<double>& losses) {
+    Generator gen(1);
+    Dense model(2, 1, gen);
+    DataLoader train(line(), {.batch_size = 24, .shuffle = true, .seed = 2});  // 24, 24, 16 a epoch
+    SGD opt(model.named_parameters(), {.lr = 0.05});
+    auto record = std::make_shared<LambdaCallback>([&](std::size_t, double loss) {
+      losses.push_back(loss);
+      return true;
+    });
+    return fit(model, train, opt, {.epochs = 2, .callbacks = {record}, .progress = false, .reduce_loss = reduce});
+  };
+  std::vector<double> plain, doubled;
+  const auto h0 = run(nullptr, plain);
+  std::size_t calls = 0;
+  const auto h1 = run(
+      [&](double loss) {
+        ++calls;
+        return 2 * loss;
+      },
+      doubled);
+  CHECK(calls == 6);  // once a step: a collective every rank must call
+  REQUIRE(plain.size() == 6);
+  REQUIRE(doubled.size() == 6);
+  for (std::size_t i = 0; i < 6; ++i) CHECK(doubled[i] == 2 * plain[i]);  // the weights were not touched
+  CHECK(h1[1].at("loss") == 2 * h0[1].at("loss"));
+
+  // A reduced loss that is not finite stops every rank at the same step, though the local one is finite;
+  // the error says where, with the step's loss and batch size.
+  for (const double bad : {std::nan(""), HUGE_VAL}) {
+    std::vector<double> losses;
+    calls = 0;
+    try {
+      run([&](double loss) { return ++calls == 6 ? bad : loss; }, losses);
+      FAIL("no NonFiniteError");
+    } catch (const NonFiniteError& e) {
+      CHECK_THAT(e.what(), Contains("at epoch 2, step 3"));
+      CHECK(e.where().epoch == 2);
+      CHECK(e.where().step == 3);
+      CHECK(e.where().batch_size == 16);
+      CHECK((std::isnan(bad) ? std::isnan(e.where().loss) : e.where().loss == bad));
+    }
+    CHECK(losses.size() == 5);  // the step was not taken
+  }
+}
+
+TEST_CASE("fit's finite_checks: LossOnly steps with a non-finite gradient; All stops before it", "[training][fit][nan]") {
+  // after_backward writes an infinity into the first step's weight gradient; the loss stays finite.
+  struct Outcome {
+    bool threw = false;
+    NonFiniteError::Where where;
+    std::string message;
+    std::vector<float> weight;
+  };
+  auto run = [](FiniteChecks checks, std::size_t batch_size) {
+    Generator gen(1);
+    Dense model(2, 1, gen);
+    DataLoader train(line(), {.batch_size = batch_size});
+    SGD opt(model.named_parameters(), {.lr = 0.05});
+    const Tensor weight = model.named_parameters()[0].second;
+    std::size_t steps = 0;
+    FitOptions o{.epochs = 1, .progress = false, .finite_checks = checks};
+    o.after_backward = [&](std::size_t) {
+      if (steps++ == 0) weight.grad().data()[0] = HUGE_VALF;
+    };
+    Outcome out;
+    try {
+      fit(model, train, opt, o);
+    } catch (const NonFiniteError& e) {
+      out = {true, e.where(), e.what(), {}};
+    }
+    out.weight = weight.to_vector();
+    return out;
+  };
+  const Outcome all = run(FiniteChecks::All, 16);
+  REQUIRE(all.threw);
+  CHECK_THAT(all.message, Contains("the gradient of") && Contains("step 1"));
+  CHECK(all.where.step == 1);
+  CHECK(std::isfinite(all.where.loss));
+  CHECK(all_finite(all.weight.data(), all.weight.size()));  // the step was not taken
+  // LossOnly: the step is taken, the weight becomes infinite and the next step's loss ends the epoch.
+  const Outcome loss_only = run(FiniteChecks::LossOnly, 16);
+  REQUIRE(loss_only.threw);
+  CHECK_THAT(loss_only.message, Contains("the loss is") && Contains("step 2"));
+  CHECK(loss_only.where.step == 2);
+  CHECK(!std::isfinite(loss_only.where.loss));
+  CHECK(!all_finite(loss_only.weight.data(), loss_only.weight.size()));
+  // One step an epoch: LossOnly leaves the weights unchecked at the epoch's end; All throws there.
+  const Outcome single = run(FiniteChecks::LossOnly, 64);
+  CHECK(!single.threw);
+  CHECK(!all_finite(single.weight.data(), single.weight.size()));
+  CHECK(run(FiniteChecks::All, 64).threw);
 }

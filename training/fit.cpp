@@ -97,8 +97,12 @@ std::vector<EpochLogs> fit(Module& model, DataLoader& train, Optimizer& optimize
     for (const auto& c : o.callbacks) c->on_epoch_begin(context);
     std::optional<Snapshot> snapshot;
     if (o.on_nan == OnNan::Rollback) snapshot = take(model, optimizer, o.scheduler, train);
-    EpochOptions eo{.epoch = epoch, .loss = o.loss};
+    EpochOptions eo;
+    eo.epoch = epoch;
+    eo.loss = o.loss;
     eo.after_backward = o.after_backward;
+    eo.reduce_loss = o.reduce_loss;
+    eo.finite_checks = o.finite_checks;
     eo.skip_steps = epoch == o.initial_epoch + 1 ? o.initial_step : 0;
     if (o.scheduler_step == SchedulerStep::Batch) eo.scheduler = o.scheduler;
     if (o.progress) eo.progress = "epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs);

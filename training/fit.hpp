@@ -47,6 +47,10 @@ struct FitOptions {
   // Called between backward and the optimizer's step with the batch's sample count (data-parallel training
   // averages the gradients over the ranks there).
   std::function<void(std::size_t batch_size)> after_backward;
+  // Applied to each step's loss value before the NaN guard, the statistics and the callbacks: data-parallel
+  // training passes the mean over the ranks (a collective), so that every rank stops at the same step.
+  std::function<double(double loss)> reduce_loss;
+  FiniteChecks finite_checks = FiniteChecks::All;  // what the NaN guard checks: see train_epoch.hpp
   bool epoch_summary = true;  // with `progress`: the line per epoch after validation
 };
 

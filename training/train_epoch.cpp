@@ -40,18 +40,23 @@ EpochStats train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, 
     optimizer.zero_grad();
     Tensor output = model(batch.inputs);
     Tensor loss = loss_fn(output, batch);
-    const double loss_value = loss.item();
+    const double loss_value = o.reduce_loss ? o.reduce_loss(loss.item()) : loss.item();
+    const NonFiniteError::Where here{o.epoch, step + 1, loss_value, batch.size()};
     if (!std::isfinite(loss_value)) {
       throw NonFiniteError("training stopped: the loss is " + value_text(loss_value) + where(o.epoch, step + 1) +
-                           " (lower the learning rate?)");
+                               " (lower the learning rate?)",
+                           here);
     }
     loss.backward();
     if (o.after_backward) o.after_backward(batch.size());
     // A finite loss can still give an infinite gradient (an overflow in backward); one step with it would
     // write NaN into every weight it reaches.
-    if (const std::string bad = first_non_finite(gradients(parameters), "the gradient of"); !bad.empty()) {
-      throw NonFiniteError("training stopped: " + bad + where(o.epoch, step + 1) + " (the loss was " +
-                           value_text(loss_value) + "; lower the learning rate?)");
+    if (o.finite_checks == FiniteChecks::All) {
+      if (const std::string bad = first_non_finite(gradients(parameters), "the gradient of"); !bad.empty()) {
+        throw NonFiniteError("training stopped: " + bad + where(o.epoch, step + 1) + " (the loss was " +
+                                 value_text(loss_value) + "; lower the learning rate?)",
+                             here);
+      }
     }
     optimizer.step();
     if (o.scheduler) o.scheduler->step();
@@ -71,11 +76,13 @@ EpochStats train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, 
     }
   }
   for (bool buffers : {false, true}) {
+    if (o.finite_checks != FiniteChecks::All) break;
     const std::string bad = buffers ? first_non_finite(model.named_buffers(), "the buffer")
                                     : first_non_finite(parameters, "the parameter");
     if (!bad.empty()) {
       throw NonFiniteError("training stopped: " + bad + " after epoch " + std::to_string(o.epoch) + ", step " +
-                           std::to_string(step) + " (lower the learning rate?)");
+                               std::to_string(step) + " (lower the learning rate?)",
+                           {.epoch = o.epoch, .step = step, .loss = std::numeric_limits<double>::quiet_NaN()});
     }
   }
   EpochStats s;

@@ -15,6 +15,11 @@
 
 namespace xgrad {
 
+// What the NaN guard checks. All: the loss before backward, every gradient before the update, and every
+// parameter and buffer at the epoch's end. LossOnly: the loss alone; a non-finite gradient is stepped with,
+// as in a plain PyTorch loop, and shows in a later step's loss (what a study of divergence records).
+enum class FiniteChecks { All, LossOnly };
+
 struct EpochOptions {
   int epoch = 1;                       // for messages and the progress line
   LossFunction loss;                   // default: default_loss (cross_entropy on labels, mse_loss on targets)
@@ -23,6 +28,12 @@ struct EpochOptions {
   // Called between backward and the update with the batch's sample count (data-parallel training averages
   // the gradients over the ranks there).
   std::function<void(std::size_t batch_size)> after_backward;
+  // Applied to each step's loss value before the finite check, the statistics and on_step. Data-parallel
+  // training passes the mean over the ranks (a collective every rank calls at every step), so that the ranks
+  // report the same loss and all stop at the same step when one rank's loss is not finite; alone, one rank
+  // would throw and the others would wait forever in the gradients' allreduce.
+  std::function<double(double loss)> reduce_loss;
+  FiniteChecks finite_checks = FiniteChecks::All;
   // Called after every step with (steps done in this epoch, the step's loss); return false to stop the epoch.
   std::function<bool(std::size_t step, double loss)> on_step;
   // The first skip_steps batches are drawn (so shuffling and augmentation go on exactly as before) but not
@@ -41,9 +52,9 @@ struct EpochStats {
 };
 
 // Trains `model` (put in train mode) for one epoch. Throws NonFiniteError naming the epoch and step if the
-// loss or a gradient is NaN or infinite (the step is not taken), or if a parameter or buffer is at the end
-// of the epoch (finite gradients can still overflow a weight; BN's running statistics are updated outside
-// the optimizer): before a NaN can reach a checkpoint.
+// loss or (FiniteChecks::All) a gradient is NaN or infinite (the step is not taken), or (All) if a parameter or
+// buffer is at the end of the epoch (finite gradients can still overflow a weight; BN's running statistics
+// are updated outside the optimizer): before a NaN can reach a checkpoint.
 EpochStats train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, const EpochOptions& options = {});
 
 }  // namespace xgrad

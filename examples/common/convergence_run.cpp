@@ -10,6 +10,7 @@
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/ops/loss.hpp"
+#include "xgrad/training/fit.hpp"
 #include "xgrad/training/metrics.hpp"
 #include "xgrad/training/progress.hpp"
 #include "examples/common/training.hpp"
@@ -87,50 +88,87 @@ Evaluation evaluate_with_probe(Sequential& model, DataLoader& loader, const std:
   return e;
 }
 
+namespace {
+
+// fit's callback for one tracked run: counts the steps across fit's epochs, records a curve row every
+// eval_every steps and at the last, draws the run's progress line and stops fit at the step budget.
+class ConvergenceCurveRecorder : public Callback {
+ public:
+  ConvergenceCurveRecorder(Sequential& model, DataLoader& eval, const TrackOptions& o, TrackResult& result,
+                           ProgressLine& progress)
+      : model_(model), eval_(eval), o_(o), result_(result), progress_(progress) {}
+
+  void add_row(double loss) {
+    const Evaluation e = evaluate_with_probe(model_, eval_, o_.probe);
+    result_.curve.push_back({step, images, loss, e.accuracy, e.p15, e.p50, e.p85});
+  }
+
+  // The step's sample count, from fit's after_backward (called at every step, before on_step_end).
+  void set_batch_size(std::size_t n) { batch_size_ = n; }
+
+  bool on_step_end(FitContext&, std::size_t, double loss) override {
+    ++step;
+    images += batch_size_ * o_.ranks;
+    interval_loss_ += loss;
+    ++interval_steps_;
+    if (step % o_.eval_every == 0 || step == o_.steps) {
+      add_row(interval_loss_ / double(interval_steps_));
+      interval_loss_ = 0;
+      interval_steps_ = 0;
+    }
+    progress_.update(step, interval_steps_ ? interval_loss_ / double(interval_steps_) : result_.curve.back().train_loss,
+                     result_.curve.back().test_accuracy, images);
+    return step < o_.steps;
+  }
+
+  std::size_t step = 0, images = 0;  // over the whole run
+
+ private:
+  Sequential& model_;
+  DataLoader& eval_;
+  const TrackOptions& o_;
+  TrackResult& result_;
+  ProgressLine& progress_;
+  std::size_t batch_size_ = 0, interval_steps_ = 0;
+  double interval_loss_ = 0;
+};
+
+}  // namespace
+
 TrackResult track_training(Sequential& model, Optimizer& optimizer, DataLoader& train, DataLoader& eval,
                            const TrackOptions& o, const std::string& label) {
   XGRAD_CHECK(o.steps > 0 && o.eval_every > 0, "track_training: steps (", o.steps, ") and eval_every (",
               o.eval_every, ") must be positive");
+  XGRAD_CHECK(train.size() > 0, "track_training: the training loader has no batch");
   TrackResult result;
   ProgressLine progress(label, o.steps);
-  auto add_row = [&](std::size_t step, std::size_t images, double loss) {
-    const Evaluation e = evaluate_with_probe(model, eval, o.probe);
-    result.curve.push_back({step, images, loss, e.accuracy, e.p15, e.p50, e.p85});
-  };
+  auto recorder = std::make_shared<ConvergenceCurveRecorder>(model, eval, o, result, progress);
   model.train();
-  add_row(0, 0, kNaN);
+  recorder->add_row(kNaN);
 
-  std::size_t step = 0, images = 0, interval_steps = 0;
-  double interval_loss = 0;
-  while (step < o.steps && !result.non_finite) {
-    for (const Batch& batch : train) {
-      optimizer.zero_grad();
-      Tensor loss = cross_entropy(model(batch.inputs), batch.labels);
-      const double value = o.mean_over_ranks ? o.mean_over_ranks(loss.item()) : loss.item();
-      ++step;
-      images += batch.labels.size() * o.ranks;
-      if (!std::isfinite(value)) {
-        // Diverged: record the loss that ended it and stop; the caller records the run and goes on.
-        result.curve.push_back({step, images, value, kNaN, kNaN, kNaN, kNaN});
-        result.non_finite = true;
-        break;
-      }
-      loss.backward();
-      if (o.after_backward) o.after_backward(batch.labels.size());
-      optimizer.step();
-      interval_loss += value;
-      ++interval_steps;
-      if (step % o.eval_every == 0 || step == o.steps) {
-        add_row(step, images, interval_loss / double(interval_steps));
-        interval_loss = 0;
-        interval_steps = 0;
-      }
-      progress.update(step, interval_steps ? interval_loss / double(interval_steps) : result.curve.back().train_loss,
-                      result.curve.back().test_accuracy, images);
-      if (step == o.steps) break;
-    }
+  FitOptions fo;
+  fo.epochs = int((o.steps + train.size() - 1) / train.size());  // the last one stopped at the budget
+  fo.callbacks = {recorder};
+  fo.progress = false;  // the recorder's line counts the run's steps, not an epoch's
+  // Only the loss guards: a non-finite gradient is stepped with and ends the run at the next step's loss.
+  fo.finite_checks = FiniteChecks::LossOnly;
+  fo.reduce_loss = o.mean_over_ranks;
+  fo.after_backward = [&](std::size_t batch_size) {
+    recorder->set_batch_size(batch_size);
+    if (o.after_backward) o.after_backward(batch_size);
+  };
+  try {
+    fit(model, train, optimizer, fo);
+  } catch (const NonFiniteError& e) {
+    // Diverged: record the loss that ended it (the mean over the ranks: every rank stops at this step); the
+    // caller records the run and goes on.
+    const NonFiniteError::Where& where = e.where();
+    recorder->step += 1;
+    recorder->images += where.batch_size * o.ranks;
+    result.curve.push_back({recorder->step, recorder->images, where.loss, kNaN, kNaN, kNaN, kNaN});
+    result.non_finite = true;
   }
-  result.steps_done = step;
+  result.steps_done = recorder->step;
   result.seconds = progress.finish();
   return result;
 }

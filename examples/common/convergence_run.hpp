@@ -1,7 +1,7 @@
 // One run of a convergence study (bn_vs_no_bn): trains a Sequential for a fixed number of steps, evaluating
 // test accuracy every K steps (and, optionally, percentiles of one unit's input, as in Ioffe & Szegedy's
-// Figure 1). A non-finite loss ends the run as diverged instead of throwing. Not a general trainer: no
-// schedules, checkpoints or augmentation (see classifier_app.hpp for those).
+// Figure 1). A non-finite loss ends the run as diverged instead of throwing. The training is fit's
+// (xgrad/training/fit.hpp); what is here is the study's bookkeeping: a callback recording the curve.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -82,9 +82,9 @@ struct RunRecord {
   std::uint64_t init_weights = 0, batch_order = 0;  // fingerprints: see below
 };
 
-// Trains `model` with `optimizer` on `train` (cross-entropy), recording a row per evaluation on `eval`.
-// `label` heads the live progress line, which shows the mean loss since the last row and the last
-// test accuracy.
+// Trains `model` with `optimizer` on `train` (cross-entropy) through the library's fit, for o.steps steps
+// over as many epochs as they take, recording a row per evaluation on `eval`. `label` heads the live progress
+// line, which shows the mean loss since the last row and the last test accuracy.
 TrackResult track_training(Sequential& model, Optimizer& optimizer, DataLoader& train, DataLoader& eval,
                            const TrackOptions& options, const std::string& label);
 
