@@ -478,7 +478,7 @@ TEST_CASE("fit's reduce_loss: the guard, the history and the callbacks see the r
   }
 }
 
-TEST_CASE("fit's finite_checks: LossOnly steps with a non-finite gradient; All stops before it", "[training][fit][nan]") {
+TEST_CASE("fit's finite_checks: LossOnly steps with a non-finite gradient, All stops before it", "[training][fit][nan]") {
   // after_backward writes an infinity into the first step's weight gradient; the loss stays finite.
   struct Outcome {
     bool threw = false;
