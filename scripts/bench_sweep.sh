@@ -40,6 +40,7 @@ done
 
 term=png
 gnuplot -e "set terminal" 2>&1 | grep -qw pngcairo && term=pngcairo
+# Each series is read through grep (a plot of `cond ? y : 1/0` would draw points without their lines).
 gnuplot <<GNUPLOT
 set terminal $term size 1200,800
 set output "runs/bench_sweep.png"
@@ -48,17 +49,19 @@ set multiplot layout 2,2 title "Training with BN against batch size (xgrad solid
 set logscale x 2
 set grid
 set key left top
+framework(i) = word("xgrad libtorch", i/2+1)
+series(net, i) = sprintf("< grep '^%s,%s,%d,' $csv", net, framework(i), i%2+1)
 do for [net in "mnist resnet9"] {
   set title net.": images/s"
   set xlabel "batch size"
-  plot for [fw in "xgrad libtorch"] for [t=1:2] "$csv" using (strcol(1) eq net && strcol(2) eq fw && \$3 == t ? \$4 : 1/0):5 \
-       with linespoints lw t*1.5 dt (fw eq "xgrad" ? 1 : 2) title fw." ".t." thr"
+  plot for [i=0:3] series(net, i) using 4:5 with linespoints lw ((i%2+1)*1.5) dashtype i/2+1 linecolor i/2+1 \\
+       title sprintf("%s %d thr", framework(i), i%2+1)
 }
 do for [net in "mnist resnet9"] {
   set title net.": peak memory (MB)"
   set xlabel "batch size"
-  plot for [fw in "xgrad libtorch"] for [t=1:2] "$csv" using (strcol(1) eq net && strcol(2) eq fw && \$3 == t ? \$4 : 1/0):6 \
-       with linespoints lw t*1.5 dt (fw eq "xgrad" ? 1 : 2) title fw." ".t." thr"
+  plot for [i=0:3] series(net, i) using 4:6 with linespoints lw ((i%2+1)*1.5) dashtype i/2+1 linecolor i/2+1 \\
+       title sprintf("%s %d thr", framework(i), i%2+1)
 }
 unset multiplot
 GNUPLOT
