@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 namespace xgrad {
 
@@ -37,5 +38,9 @@ struct PoolAllocator {
   template <class U>
   bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
 };
+
+// A scratch buffer of an op or kernel (per-row sums in double, saved indices) from the pool, like a tensor's.
+template <class T>
+using PoolVector = std::vector<T, PoolAllocator<T>>;
 
 }  // namespace xgrad
