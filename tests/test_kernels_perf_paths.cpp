@@ -62,10 +62,14 @@ TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "
   }
   FastPaths on(true);
   // (N, C, H, W, O, kernel, padding): one input channel, widths 5, 16, 28 and 37 (one, two and three
-  // chunks of 16), channels off the 8-row tile (O = 3, 13), a 1x1 and a 5x5 kernel, padding 0 to 2.
+  // chunks of 16), channels off the 8-row tile (O = 3, 13), a 1x1 and a 5x5 kernel, padding 0 to 2; and
+  // narrow outputs (8 x 8, 4 x 4, 2 x 2, one row, one column), whose chunks run across the padded rows.
   const std::vector<std::array<int, 7>> shapes = {{3, 1, 28, 28, 16, 3, 1}, {2, 16, 14, 14, 32, 3, 1},
                                                   {5, 3, 9, 37, 13, 3, 0},  {2, 5, 16, 16, 3, 5, 2},
-                                                  {1, 7, 6, 5, 9, 1, 0},    {17, 2, 8, 11, 4, 3, 1}};
+                                                  {1, 7, 6, 5, 9, 1, 0},    {17, 2, 8, 11, 4, 3, 1},
+                                                  {3, 9, 8, 8, 16, 3, 1},   {2, 16, 4, 4, 11, 3, 1},
+                                                  {2, 3, 2, 2, 5, 3, 1},    {2, 4, 1, 9, 3, 3, 1},
+                                                  {3, 3, 7, 3, 4, 3, 0}};
   for (const auto& s : shapes) {
     const kernels::Conv2dDims d = conv_dims(s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
     CAPTURE(d.N, d.C, d.H, d.W, d.O, d.KH, d.PH);

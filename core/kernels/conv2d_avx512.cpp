@@ -24,13 +24,37 @@ namespace {
 
 using std::size_t;
 
-// Slots of an output of `rows` x `width` positions: how many, and the slots themselves, read from a source plane with rows of `src_width`.
+// The slots of an output of `rows` x `width` positions read from source rows of `src_width`, written to
+// `slots`; returns how many. Either each output row is cut into chunks of 16 (a row of 8 leaves half the
+// lanes idle, a row of 4 three quarters), or the chunks run along the source rows and across them,
+// loading the src_width - width columns in between and dropping them on the store (8 of 10 lanes busy
+// on an 8 x 8 output padded to 10 wide). Whichever takes fewer chunks; each output is the same sum in
+// the same order either way, so the choice changes no bit.
 int slot_total(int rows, int width) { return rows * ((width + kLanes - 1) / kLanes); }
 
 int make_slots(Slot* slots, int rows, int width, int src_width) {
+  const int span = (rows - 1) * src_width + width;  // source positions from the first output to the last
   int n = 0;
-  for (int r = 0; r < rows; ++r) {
-    for (int q = 0; q < width; q += kLanes) slots[n++] = {r * src_width + q, r * width + q, tail_mask(width - q)};
+  if ((span + kLanes - 1) / kLanes >= slot_total(rows, width)) {
+    for (int r = 0; r < rows; ++r) {
+      for (int q = 0; q < width; q += kLanes) {
+        const __mmask16 mask = tail_mask(width - q);
+        slots[n++] = {r * src_width + q, r * width + q, mask, mask};
+      }
+    }
+    return n;
+  }
+  for (int p = 0; p < span; p += kLanes) {
+    unsigned store = 0;
+    int last = -1, dst = -1;
+    for (int j = 0; j < kLanes && p + j < span; ++j) {
+      const int r = (p + j) / src_width, c = (p + j) % src_width;
+      if (c >= width) continue;
+      store |= 1u << j;
+      last = j;
+      if (dst < 0) dst = r * width + c;
+    }
+    if (store) slots[n++] = {p, dst, tail_mask(last + 1), __mmask16(store)};
   }
   return n;
 }
