@@ -148,5 +148,45 @@ void dots_tile(float* partial, int ld, const float* dout, size_t out_plane, size
   }
 }
 
+// The 16 OV x KB outer products of output channels o0.. with taps k0.. over images [n0, n1):
+// partial[k, o] = sum over n, then over the output positions (oh, ow) in order, of
+// gt[n, (oh, ow), o] xpad[n, tap[k] + oh Wp + ow]; gt is the output gradient with channels last (O of
+// them). Each sum runs in one lane, in that order; nothing is reduced across lanes.
+template <int OV, int KB>
+void outer_tile(float* partial, const float* gt, size_t gt_image, int O, const float* xpad, size_t in_image,
+                const int* tap, int o0, int k0, int n0, int n1, int OH, int OW, int Wp) {
+  __m512 acc[OV][KB];
+#pragma GCC unroll 2
+  for (int v = 0; v < OV; ++v) {
+#pragma GCC unroll 12
+    for (int k = 0; k < KB; ++k) acc[v][k] = _mm512_setzero_ps();
+  }
+  int t[KB];
+  for (int k = 0; k < KB; ++k) t[k] = tap[k0 + k];
+  for (int n = n0; n < n1; ++n) {
+    const float* g = gt + n * gt_image + o0;
+    const float* x = xpad + n * in_image;
+    for (int oh = 0; oh < OH; ++oh) {
+      for (int ow = 0; ow < OW; ++ow, g += O) {
+        const float* xp = x + oh * Wp + ow;
+        __m512 gv[OV];
+#pragma GCC unroll 2
+        for (int v = 0; v < OV; ++v) gv[v] = _mm512_loadu_ps(g + v * kVec);
+#pragma GCC unroll 12
+        for (int k = 0; k < KB; ++k) {
+          const __m512 xb = _mm512_set1_ps(xp[t[k]]);
+#pragma GCC unroll 2
+          for (int v = 0; v < OV; ++v) acc[v][k] = _mm512_fmadd_ps(gv[v], xb, acc[v][k]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 12
+  for (int k = 0; k < KB; ++k) {
+#pragma GCC unroll 2
+    for (int v = 0; v < OV; ++v) _mm512_storeu_ps(partial + size_t(k0 + k) * O + o0 + v * kVec, acc[v][k]);
+  }
+}
+
 }  // namespace
 }  // namespace xgrad::kernels::fast
