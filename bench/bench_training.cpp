@@ -115,7 +115,7 @@ int run_standalone_main(const std::string& framework, const std::vector<BenchCas
 
 int main(int argc, char** argv) {
   std::string threads_arg = "1,2", report_path, cases_arg = "train_bn,train_nobn,infer_bn,infer_nobn";
-  int windows = 9, batch = 64;
+  int windows = 9, batch = 0;  // 0: the network's own, 64 for mnist and 128 for resnet9
   double window_seconds = 0.4, warmup_seconds = 0.5;
   bool no_torch = false;
   std::string malloc_mode = "tuned", network = "mnist", standalone;
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--window-seconds", window_seconds, "Length of one window")->capture_default_str();
   app.add_option("--warmup-seconds", warmup_seconds, "Warm-up per case and thread count")->capture_default_str();
-  app.add_option("--batch", batch, "Batch size")->check(CLI::Range(2, 4096))->capture_default_str();
+  app.add_option("--batch", batch, "Batch size (default: 64 for mnist, 128 for resnet9)")->check(CLI::Range(2, 4096));
   app.add_option("--malloc", malloc_mode,
                  "tuned: glibc keeps freed memory (libtorch at its best); default: glibc's own settings")
       ->check(CLI::IsMember({"tuned", "default"}))
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   app.add_option("--report", report_path, "Write the results as JSON here");
   CLI11_PARSE(app, argc, argv);
 
+  if (batch == 0) batch = network == "resnet9" ? 128 : 64;
   const std::vector<int> thread_counts = parse_list(threads_arg);
   openblas_set_num_threads(1);
   if (malloc_mode == "tuned") {

@@ -24,11 +24,25 @@ size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 constexpr int MR = 8;  // rows (output channels, or rows of C) per rows_tile
 
+// A chunk of 16 positions, read from the source at `src` on the lanes of `load`. The lanes of `store` are
+// outputs, written one after the other from `dst` on. A chunk along one output row stores what it loads;
+// a chunk that runs across rows (a narrow output, rows of width W read from source rows of width Ws > W)
+// loads the columns in between too and drops them when it stores.
 struct Slot {
-  int src, dst;     // offsets of a 16-position chunk in the source rows and in the output rows
-  __mmask16 mask;   // its positions inside the output
+  int src, dst;
+  __mmask16 load, store;
 };
 static_assert(sizeof(Slot) == 3 * sizeof(float), "workspaces count a slot as 3 floats");
+
+// Writes the slot's output lanes of `v` one after the other at `out` (compressed in a register: a
+// compressing store to memory is microcoded on AMD's Zen 4).
+inline void store_slot(float* out, const Slot& slot, __m512 v) {
+  if (slot.store == slot.load) {
+    _mm512_mask_storeu_ps(out, slot.store, v);
+  } else {
+    _mm512_mask_storeu_ps(out, tail_mask(__builtin_popcount(slot.store)), _mm512_maskz_compress_ps(slot.store, v));
+  }
+}
 
 // out[m, slot] = bias[m] + sum over k of panel[k, m] src[tap[k] + slot.src], for MR channels (rows past
 // `rows` are computed and dropped) and NV slots.
@@ -48,8 +62,8 @@ inline void rows_tile(float* out, size_t ld_out, int rows, const float* panel, c
     const int t = tap[k];
     // Masked loads: a partial last slot must not read past the end of src (lanes outside the mask are
     // never stored, and a masked-off lane cannot fault).
-    const __m512 x0 = _mm512_maskz_loadu_ps(slot[0].mask, s0 + t);
-    const __m512 x1 = NV > 1 ? _mm512_maskz_loadu_ps(slot[NV - 1].mask, s1 + t) : x0;
+    const __m512 x0 = _mm512_maskz_loadu_ps(slot[0].load, s0 + t);
+    const __m512 x1 = NV > 1 ? _mm512_maskz_loadu_ps(slot[NV - 1].load, s1 + t) : x0;
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m512 w = _mm512_set1_ps(panel[m]);
@@ -62,7 +76,7 @@ inline void rows_tile(float* out, size_t ld_out, int rows, const float* panel, c
   for (int m = 0; m < MR; ++m) {
     if (m >= rows) break;
 #pragma GCC unroll 2
-    for (int v = 0; v < NV; ++v) _mm512_mask_storeu_ps(out + m * ld_out + slot[v].dst, slot[v].mask, acc[m][v]);
+    for (int v = 0; v < NV; ++v) store_slot(out + m * ld_out + slot[v].dst, slot[v], acc[m][v]);
   }
 }
 
@@ -131,6 +145,46 @@ void dots_tile(float* partial, int ld, const float* dout, size_t out_plane, size
   for (int m = 0; m < MB; ++m) {
 #pragma GCC unroll 4
     for (int k = 0; k < KB; ++k) partial[(o0 + m) * ld + k0 + k] = _mm512_reduce_add_ps(acc[m][k]);
+  }
+}
+
+// The 16 OV x KB outer products of output channels o0.. with taps k0.. over images [n0, n1):
+// partial[k, o] = sum over n, then over the output positions (oh, ow) in order, of
+// gt[n, (oh, ow), o] xpad[n, tap[k] + oh Wp + ow]; gt is the output gradient with channels last (O of
+// them). Each sum runs in one lane, in that order; nothing is reduced across lanes.
+template <int OV, int KB>
+void outer_tile(float* partial, const float* gt, size_t gt_image, int O, const float* xpad, size_t in_image,
+                const int* tap, int o0, int k0, int n0, int n1, int OH, int OW, int Wp) {
+  __m512 acc[OV][KB];
+#pragma GCC unroll 2
+  for (int v = 0; v < OV; ++v) {
+#pragma GCC unroll 12
+    for (int k = 0; k < KB; ++k) acc[v][k] = _mm512_setzero_ps();
+  }
+  int t[KB];
+  for (int k = 0; k < KB; ++k) t[k] = tap[k0 + k];
+  for (int n = n0; n < n1; ++n) {
+    const float* g = gt + n * gt_image + o0;
+    const float* x = xpad + n * in_image;
+    for (int oh = 0; oh < OH; ++oh) {
+      for (int ow = 0; ow < OW; ++ow, g += O) {
+        const float* xp = x + oh * Wp + ow;
+        __m512 gv[OV];
+#pragma GCC unroll 2
+        for (int v = 0; v < OV; ++v) gv[v] = _mm512_loadu_ps(g + v * kVec);
+#pragma GCC unroll 12
+        for (int k = 0; k < KB; ++k) {
+          const __m512 xb = _mm512_set1_ps(xp[t[k]]);
+#pragma GCC unroll 2
+          for (int v = 0; v < OV; ++v) acc[v][k] = _mm512_fmadd_ps(gv[v], xb, acc[v][k]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 12
+  for (int k = 0; k < KB; ++k) {
+#pragma GCC unroll 2
+    for (int v = 0; v < OV; ++v) _mm512_storeu_ps(partial + size_t(k0 + k) * O + o0 + v * kVec, acc[v][k]);
   }
 }
 

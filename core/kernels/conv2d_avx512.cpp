@@ -24,13 +24,37 @@ namespace {
 
 using std::size_t;
 
-// Slots of an output of `rows` x `width` positions: how many, and the slots themselves, read from a source plane with rows of `src_width`.
+// The slots of an output of `rows` x `width` positions read from source rows of `src_width`, written to
+// `slots`; returns how many. Either each output row is cut into chunks of 16 (a row of 8 leaves half the
+// lanes idle, a row of 4 three quarters), or the chunks run along the source rows and across them,
+// loading the src_width - width columns in between and dropping them on the store (8 of 10 lanes busy
+// on an 8 x 8 output padded to 10 wide). Whichever takes fewer chunks; each output is the same sum in
+// the same order either way, so the choice changes no bit.
 int slot_total(int rows, int width) { return rows * ((width + kLanes - 1) / kLanes); }
 
 int make_slots(Slot* slots, int rows, int width, int src_width) {
+  const int span = (rows - 1) * src_width + width;  // source positions from the first output to the last
   int n = 0;
-  for (int r = 0; r < rows; ++r) {
-    for (int q = 0; q < width; q += kLanes) slots[n++] = {r * src_width + q, r * width + q, tail_mask(width - q)};
+  if ((span + kLanes - 1) / kLanes >= slot_total(rows, width)) {
+    for (int r = 0; r < rows; ++r) {
+      for (int q = 0; q < width; q += kLanes) {
+        const __mmask16 mask = tail_mask(width - q);
+        slots[n++] = {r * src_width + q, r * width + q, mask, mask};
+      }
+    }
+    return n;
+  }
+  for (int p = 0; p < span; p += kLanes) {
+    unsigned store = 0;
+    int last = -1, dst = -1;
+    for (int j = 0; j < kLanes && p + j < span; ++j) {
+      const int r = (p + j) / src_width, c = (p + j) % src_width;
+      if (c >= width) continue;
+      store |= 1u << j;
+      last = j;
+      if (dst < 0) dst = r * width + c;
+    }
+    if (store) slots[n++] = {p, dst, tail_mask(last + 1), __mmask16(store)};
   }
   return n;
 }
@@ -131,6 +155,51 @@ void backward_input(float* din, const float* dout, const float* weight, float* w
   }
 }
 
+namespace {
+
+// backward_weight by outer products (weight_by_outer_products): the chunks' partial sums as (K, O) in
+// `partial`, from `gt`, the output gradient copied with its channels last.
+void weight_outer(float* partial, float* gt, const float* dout, const float* xpad, const int* tap, int chunks,
+                  const Conv2dDims& d) {
+  const Geometry g = geometry(d);
+  const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
+  const size_t image = size_t(P) * d.O, w_size = size_t(d.O) * K;
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < d.N; ++n) {
+    for (int o = 0; o < d.O; ++o) {
+      for (int p = 0; p < P; ++p) gt[n * image + size_t(p) * d.O + o] = dout[n * image + size_t(o) * P + p];
+    }
+  }
+  constexpr int KB = 12;
+  const int k12 = K / KB * KB;
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < chunks; ++c) {
+    const int n0 = int(std::int64_t(d.N) * c / chunks), n1 = int(std::int64_t(d.N) * (c + 1) / chunks);
+    float* acc = partial + c * w_size;
+    auto tile_column = [&](auto ov, int o) {
+      constexpr int OV = decltype(ov)::value;
+      for (int k = 0; k < k12; k += KB) {
+        outer_tile<OV, KB>(acc, gt, image, d.O, xpad, g.in_image, tap, o, k, n0, n1, d.OH, d.OW, g.Wp);
+      }
+      int k = k12;
+      for (; k + 8 <= K; k += 8) {
+        outer_tile<OV, 8>(acc, gt, image, d.O, xpad, g.in_image, tap, o, k, n0, n1, d.OH, d.OW, g.Wp);
+      }
+      for (; k + 4 <= K; k += 4) {
+        outer_tile<OV, 4>(acc, gt, image, d.O, xpad, g.in_image, tap, o, k, n0, n1, d.OH, d.OW, g.Wp);
+      }
+      for (; k < K; ++k) {
+        outer_tile<OV, 1>(acc, gt, image, d.O, xpad, g.in_image, tap, o, k, n0, n1, d.OH, d.OW, g.Wp);
+      }
+    };
+    const int o32 = d.O / 32 * 32;
+    for (int o = 0; o < o32; o += 32) tile_column(std::integral_constant<int, 2>(), o);
+    for (int o = o32; o < d.O; o += 16) tile_column(std::integral_constant<int, 1>(), o);
+  }
+}
+
+}  // namespace
+
 void backward_weight(float* dweight, const float* dout, const float* xpad, float* workspace, const Conv2dDims& d) {
   const Geometry g = geometry(d);
   const int K = d.C * d.KH * d.KW, T = d.KH * d.KW;
@@ -146,6 +215,23 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
   float* partial = reinterpret_cast<float*>(seg + round_up(size_t(nseg), 16));
   for (int c = 0; c < d.C; ++c) {
     for (int t = 0; t < T; ++t) tap[c * T + t] = c * g.Hp * g.Wp + (t / d.KW) * g.Wp + t % d.KW;
+  }
+  if (weight_by_outer_products(d)) {
+    weight_outer(partial, partial + size_t(chunks) * w_size, dout, xpad, tap, chunks, d);
+    // dweight[o, k] = sum of the chunks' partial[k, o] in chunk order, in double; 16 taps at a time, so
+    // that the chunks' rows being read stay in cache (chunks x 16 x O floats) and each write fills a line.
+#pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
+    for (int k0 = 0; k0 < K; k0 += 16) {
+      const int kn = K - k0 < 16 ? K - k0 : 16;
+      for (int o = 0; o < d.O; ++o) {
+        for (int k = k0; k < k0 + kn; ++k) {
+          double sum = 0.0;
+          for (int c = 0; c < chunks; ++c) sum += partial[c * w_size + size_t(k) * d.O + o];
+          dweight[size_t(o) * K + k] = static_cast<float>(sum);
+        }
+      }
+    }
+    return;
   }
   const int o4 = d.O / 4 * 4, k4 = K / 4 * 4;
 #pragma omp parallel for schedule(static)

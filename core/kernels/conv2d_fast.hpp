@@ -37,6 +37,16 @@ inline Geometry geometry(const Conv2dDims& d) {
   return g;
 }
 
+// How the weight gradient runs. By dot products (dots_tile): 16 positions of one output row per vector,
+// both operands loaded per position, and an output 8 wide leaves half the lanes idle, one 4 wide three
+// quarters. By outer products (outer_tile): 16 or 32 output channels per vector times 12 taps
+// broadcast, one position at a time, every lane busy whatever the width, from a copy of the output
+// gradient with the channels last. Measured on one thread, batch 128 (ms per call, dots -> outer):
+// ResNet-9's 64 x 32 x 32 -> 64 110 -> 75, its 256 x 4 x 4 -> 256 62 -> 27 (with the narrow
+// reduction below), the MNIST network's 16 x 14 x 14 -> 32 at batch 64 1.2 -> 0.8. With a few taps (one
+// or three input channels) the copy costs more than the lanes save (MNIST's first layer: 0.22 -> 0.55).
+inline bool weight_by_outer_products(const Conv2dDims& d) { return d.O % kLanes == 0 && d.C * d.KH * d.KW >= 64; }
+
 // The AVX-512 passes (conv2d_avx512.cpp); callers check conv2d_fast_path first.
 void forward(float* out, float* xpad, const float* in, const float* weight, const float* bias, float* workspace,
              const Conv2dDims& d);

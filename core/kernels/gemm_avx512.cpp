@@ -43,7 +43,10 @@ void gemm_rows(bool trans_a, int M, int N, int K, const float* A, int lda, const
     }
   }
   for (int k = 0; k < K; ++k) tap[k] = k * ldb;
-  for (int s = 0; s < nslots; ++s) slots[s] = {s * kVec, s * kVec, tail_mask(N - s * kVec)};
+  for (int s = 0; s < nslots; ++s) {
+    const __mmask16 mask = tail_mask(N - s * kVec);
+    slots[s] = {s * kVec, s * kVec, mask, mask};
+  }
   // C[:, slot pair] for every panel; pairs are independent.
   const int pairs = (nslots + 1) / 2;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel() && std::int64_t(M) * N * K >= (1 << 18))
