@@ -12,9 +12,9 @@ namespace xgrad {
 
 struct StoragePoolStats {
   std::int64_t hits = 0;        // requests served from the cache
-  std::int64_t misses = 0;      // requests that went to the system allocator (pooled sizes only)
+  std::int64_t misses = 0;      // requests that went to the system allocator
   std::int64_t bytes_held = 0;  // freed bytes kept for reuse
-  std::int64_t bytes_in_use = 0;  // pooled bytes handed out and not yet freed
+  std::int64_t bytes_in_use = 0;  // bytes handed out and not yet freed
   std::int64_t peak_bytes_in_use = 0;  // the high-water mark of bytes_in_use
 };
 StoragePoolStats storage_pool_stats();
