@@ -21,6 +21,7 @@
 #include "xgrad/layers/pooling.hpp"
 #include "xgrad/models/reference_networks.hpp"
 #include "xgrad/models/sequential.hpp"
+#include "xgrad/training/train_epoch.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace {
@@ -142,6 +143,30 @@ TEST_CASE("a warm training step of the reference MNIST network with BN calls ope
           loss.backward();
           optimizer.step();
         }) == 0);
+}
+
+TEST_CASE("train_epoch's warm steps, with a shuffling data loader and a scheduler, call operator new 0 times",
+          "[allocation]") {
+  Generator gen(11);
+  auto net = small_conv_net(gen);
+  SGD optimizer(net->named_parameters(), SGDOptions{.lr = 0.01, .momentum = 0.9});
+  CosineAnnealingLR scheduler(optimizer, 100);
+  DataLoader loader(TensorDataset(randn({64, 1, 8, 8}, gen), some_labels(64)),
+                    DataLoaderOptions{.batch_size = 8, .shuffle = true, .seed = 1});
+  std::vector<std::int64_t> calls_after_step;  // reserved: recording must not allocate
+  calls_after_step.reserve(64);
+  EpochOptions options{.scheduler = &scheduler};
+  options.on_step = [&](std::size_t, double) {
+    calls_after_step.push_back(allocation_test_new_calls.load());
+    return true;
+  };
+  train_epoch(*net, loader, optimizer, options);  // warms the pools
+  calls_after_step.clear();
+  options.epoch = 2;
+  train_epoch(*net, loader, optimizer, options);
+  REQUIRE(calls_after_step.size() == 8);
+  // From the third step on, nothing between one step's end and the next's (the next batch included).
+  CHECK(calls_after_step.back() - calls_after_step[2] == 0);
 }
 
 TEST_CASE("a warm inference step in eval mode under no-grad calls operator new 0 times", "[allocation]") {
