@@ -32,12 +32,14 @@ std::shared_ptr<TensorImpl> edge_target(const Node& node, std::size_t i) {
 
 // The engine's working lists. Each thread keeps one set between calls, so that a steady-state backward()
 // reuses their capacity instead of allocating them again; a backward() started while one runs on the same
-// thread (from inside a closure) gets lists of its own.
+// thread (from inside a closure) gets lists of its own. Lists grown past kScratchKept entries (a graph of
+// a million ops) are let go rather than held for the thread's lifetime.
 struct Scratch {
   std::vector<std::shared_ptr<TensorImpl>> order;
   std::vector<std::pair<std::shared_ptr<TensorImpl>, std::size_t>> stack;
   bool busy = false;
 };
+constexpr std::size_t kScratchKept = std::size_t(1) << 16;
 
 class ScratchLease {
  public:
@@ -45,6 +47,8 @@ class ScratchLease {
   ~ScratchLease() {
     scratch_.order.clear();  // releases the graph's tensors: the lists keep their capacity only
     scratch_.stack.clear();
+    if (scratch_.order.capacity() > kScratchKept) scratch_.order.shrink_to_fit();
+    if (scratch_.stack.capacity() > kScratchKept) scratch_.stack.shrink_to_fit();
     scratch_.busy = false;
   }
   ScratchLease(const ScratchLease&) = delete;
