@@ -89,7 +89,9 @@ void small_deallocate(void* block, std::size_t bytes) noexcept {
     std::lock_guard<std::mutex> lock(p.mutex);
     if (p.stats.bytes_held + size <= kSmallMaxHeld) {
       p.free_lists[k] = ::new (block) SmallFreeBlock{p.free_lists[k]};
-      XGRAD_POISON(block, std::size_t(size));
+      // All but the link: LeakSanitizer ignores pointers in poisoned memory, and would report the blocks
+      // further down the list as leaked.
+      XGRAD_POISON(static_cast<char*>(block) + sizeof(SmallFreeBlock), std::size_t(size) - sizeof(SmallFreeBlock));
       p.stats.bytes_held += size;
       return;
     }
