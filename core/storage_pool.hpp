@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -42,5 +43,16 @@ struct PoolAllocator {
 // A scratch buffer of an op or kernel (per-row sums in double, saved indices) from the pool, like a tensor's.
 template <class T>
 using PoolVector = std::vector<T, PoolAllocator<T>>;
+
+// An uninitialized scratch array of floats from the pool (a kernel's im2col buffers, its per-chunk partial
+// sums), used as std::unique_ptr<float[]>: a step that asks for the same sizes again takes no new memory.
+struct PoolArrayDelete {
+  std::size_t n = 0;
+  void operator()(float* p) const noexcept { detail::pool_deallocate(p, n * sizeof(float)); }
+};
+using PoolArray = std::unique_ptr<float[], PoolArrayDelete>;
+inline PoolArray pool_array(std::size_t n) {
+  return PoolArray(static_cast<float*>(detail::pool_allocate(n * sizeof(float))), PoolArrayDelete{n});
+}
 
 }  // namespace xgrad

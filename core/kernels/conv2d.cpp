@@ -14,6 +14,7 @@
 #include "xgrad/core/kernels/conv2d_fast.hpp"
 #include "xgrad/core/kernels/conv2d_unfold.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad::kernels {
 namespace {
@@ -33,10 +34,10 @@ bool batch_threads(const Conv2dDims& d, int samples) {
 }
 
 // One im2col buffer per thread that may run; samples are independent, so any thread may take any one.
-std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
+PoolArray col_buffers(const Conv2dDims& d, bool parallel) {
   if (is_pointwise(d)) return nullptr;
   const size_t threads = parallel ? size_t(omp_get_max_threads()) : 1;
-  return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
+  return pool_array(threads * d.C * d.KH * d.KW * d.OH * d.OW);
 }
 
 }  // namespace
@@ -46,7 +47,7 @@ void conv2d_forward_reference(float* out, const float* in, const float* weight, 
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
   const bool parallel = batch_threads(d, d.N);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const PoolArray cols = col_buffers(d, parallel);
   // out_n (O, P) = weight (O, K) col_n (K, P) + bias: the bias is written first and the GEMM adds to it.
 #pragma omp parallel for schedule(static) if (parallel)
   for (int n = 0; n < d.N; ++n) {
@@ -68,7 +69,7 @@ void conv2d_backward_input_reference(float* din, const float* dout, const float*
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P;
   const bool parallel = batch_threads(d, d.N);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const PoolArray cols = col_buffers(d, parallel);
   // dcol_n (K, P) = weight^T (K, O) dout_n (O, P); din_n = col2im(dcol_n).
 #pragma omp parallel for schedule(static) if (parallel)
   for (int n = 0; n < d.N; ++n) {
@@ -84,8 +85,8 @@ void conv2d_backward_weight_reference(float* dweight, const float* dout, const f
   const size_t in_size = size_t(d.C) * d.H * d.W, out_size = size_t(d.O) * P, w_size = size_t(d.O) * K;
   const int chunks = std::min(d.N, kWeightChunks);
   const bool parallel = batch_threads(d, chunks);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
-  const std::unique_ptr<float[]> partial(new float[size_t(chunks) * w_size]);
+  const PoolArray cols = col_buffers(d, parallel);
+  const PoolArray partial = pool_array(size_t(chunks) * w_size);
   // partial_c (O, K) = sum over the chunk's samples n of dout_n (O, P) col_n^T (P, K).
 #pragma omp parallel for schedule(static) if (parallel)
   for (int c = 0; c < chunks; ++c) {

@@ -17,6 +17,7 @@
 
 #include "xgrad/core/kernels/conv2d_unfold.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad::kernels {
 namespace {
@@ -33,10 +34,10 @@ bool grouped_threads(const Conv2dDims& d, int groups, int items) {
 }
 
 // One (K, P) unfolding buffer per thread that may run; none for a pointwise kernel.
-std::unique_ptr<float[]> col_buffers(const Conv2dDims& d, bool parallel) {
+PoolArray col_buffers(const Conv2dDims& d, bool parallel) {
   if (is_pointwise(d)) return nullptr;
   const size_t threads = parallel ? size_t(omp_get_max_threads()) : 1;
-  return std::unique_ptr<float[]>(new float[threads * d.C * d.KH * d.KW * d.OH * d.OW]);
+  return pool_array(threads * d.C * d.KH * d.KW * d.OH * d.OW);
 }
 
 // Depthwise (one input channel per group, d.C == 1, d.O = M filters per channel): direct loops over each
@@ -148,7 +149,7 @@ void conv2d_grouped_forward(float* out, const float* in, const float* weight, co
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const PoolArray cols = col_buffers(d, parallel);
   // Item i = n groups + g: its input and output blocks are the i-th of their tensors.
 #pragma omp parallel for schedule(static) if (parallel)
   for (int i = 0; i < items; ++i) {
@@ -173,7 +174,7 @@ void conv2d_grouped_backward_input(float* din, const float* dout, const float* w
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW, items = d.N * groups;
   const size_t in_block = size_t(d.C) * d.H * d.W, out_block = size_t(d.O) * P, w_block = size_t(d.O) * K;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
+  const PoolArray cols = col_buffers(d, parallel);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int i = 0; i < items; ++i) {
     const int g = i % groups;
@@ -192,8 +193,8 @@ void conv2d_grouped_backward_weight(float* dweight, const float* dout, const flo
   const size_t w_size = w_block * groups;
   const int chunks = std::min(d.N, kGroupedWeightChunks), items = chunks * groups;
   const bool parallel = grouped_threads(d, groups, items);
-  const std::unique_ptr<float[]> cols = col_buffers(d, parallel);
-  const std::unique_ptr<float[]> partial(new float[size_t(chunks) * w_size]);
+  const PoolArray cols = col_buffers(d, parallel);
+  const PoolArray partial = pool_array(size_t(chunks) * w_size);
   // partial_c[g] (O, K) = sum over the chunk's samples n, in order, of dout_(n,g) col_(n,g)^T.
 #pragma omp parallel for schedule(static) if (parallel)
   for (int i = 0; i < items; ++i) {
