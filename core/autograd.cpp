@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <span>
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/kernels/reduce_layout.hpp"
@@ -29,16 +30,51 @@ std::shared_ptr<TensorImpl> edge_target(const Node& node, std::size_t i) {
   return earlier;
 }
 
+// The engine's working lists. Each thread keeps one set between calls, so that a steady-state backward()
+// reuses their capacity instead of allocating them again; a backward() started while one runs on the same
+// thread (from inside a closure) gets lists of its own. Lists grown past kScratchKept entries (a graph of
+// a million ops) are let go rather than held for the thread's lifetime.
+struct Scratch {
+  std::vector<std::shared_ptr<TensorImpl>> order;
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, std::size_t>> stack;
+  bool busy = false;
+};
+constexpr std::size_t kScratchKept = std::size_t(1) << 16;
+
+class ScratchLease {
+ public:
+  ScratchLease() : scratch_(cached().busy ? own_ : cached()) { scratch_.busy = true; }
+  ~ScratchLease() {
+    scratch_.order.clear();  // releases the graph's tensors: the lists keep their capacity only
+    scratch_.stack.clear();
+    if (scratch_.order.capacity() > kScratchKept) scratch_.order.shrink_to_fit();
+    if (scratch_.stack.capacity() > kScratchKept) scratch_.stack.shrink_to_fit();
+    scratch_.busy = false;
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  Scratch& operator*() { return scratch_; }
+
+ private:
+  static Scratch& cached() {
+    thread_local Scratch scratch;
+    return scratch;
+  }
+  Scratch own_;
+  Scratch& scratch_;
+};
+
 // Depth-first post-order with an explicit stack (no recursion limit on deep graphs). Children are
 // visited in recorded order, so the order, and with it every floating-point sum, is reproducible.
 // The order holds owning pointers: freeing a node's inputs must not free a tensor still to be visited.
-std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::vector<std::shared_ptr<TensorImpl>>& roots) {
+void topological_order(std::span<const std::shared_ptr<TensorImpl>> roots, Scratch& scratch) {
   const std::uint64_t mark = next_mark.fetch_add(1);
-  std::vector<std::shared_ptr<TensorImpl>> order;
+  std::vector<std::shared_ptr<TensorImpl>>& order = scratch.order;
+  auto& stack = scratch.stack;
   // One post-order over every root's graph, reversed at the end, is a topological order of their union.
   for (const std::shared_ptr<TensorImpl>& root : roots) {
     if (root->visit_mark == mark) continue;
-    std::vector<std::pair<std::shared_ptr<TensorImpl>, std::size_t>> stack{{root, 0}};
+    stack.emplace_back(root, 0);
     root->visit_mark = mark;
     while (!stack.empty()) {
       auto& [impl, next_child] = stack.back();
@@ -47,16 +83,15 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::vector<std
         std::shared_ptr<TensorImpl> child = edge_target(*node, next_child++);
         if (child && child->requires_grad && child->visit_mark != mark) {
           child->visit_mark = mark;
-          stack.emplace_back(child, 0);
+          stack.emplace_back(std::move(child), 0);
         }
         continue;
       }
-      order.push_back(impl);
+      order.push_back(std::move(impl));
       stack.pop_back();
     }
   }
   std::reverse(order.begin(), order.end());
-  return order;
 }
 
 // grad(outputs, inputs): where the gradients of the requested tensors go instead of their .grad.
@@ -102,10 +137,12 @@ void accumulate(TensorImpl* impl, Tensor g, Capture* capture) {
 
 void backward_in_order(const std::vector<std::shared_ptr<TensorImpl>>& order, Capture* capture);
 
-void run_backward(const std::vector<std::shared_ptr<TensorImpl>>& roots, const std::vector<Tensor>& upstreams,
+void run_backward(std::span<const std::shared_ptr<TensorImpl>> roots, std::span<const Tensor> upstreams,
                   Capture* capture) {
   NoGradGuard no_grad;
-  const std::vector<std::shared_ptr<TensorImpl>> order = topological_order(roots);
+  ScratchLease scratch;
+  topological_order(roots, *scratch);
+  const std::vector<std::shared_ptr<TensorImpl>>& order = (*scratch).order;
   for (std::size_t k = 0; k < roots.size(); ++k) accumulate(roots[k].get(), upstreams[k], capture);
   try {
     backward_in_order(order, capture);
@@ -150,7 +187,7 @@ void backward_in_order(const std::vector<std::shared_ptr<TensorImpl>>& order, Ca
       }
     }
     check_saved(*node);
-    std::vector<Tensor> grads = node->backward(grad_output);
+    TensorList grads = node->backward(grad_output);
     XGRAD_CHECK(grads.size() == node->inputs.size(), "backward: '", node->op, "' returned ", grads.size(),
                 " gradients for ", node->inputs.size(), " inputs");
     for (std::size_t i = 0; i < grads.size(); ++i) {
@@ -177,8 +214,8 @@ Node::~Node() {
   // reference there is popped.
   auto release = [&pending](Node& node) {
     node.backward = nullptr;
-    std::vector<Tensor> inputs = std::move(node.inputs);
-    std::vector<Edge> edges = std::move(node.edges);
+    TensorList inputs = std::move(node.inputs);
+    SmallVector<Edge, 4> edges = std::move(node.edges);
     node.inputs.clear();
     node.edges.clear();
     for (Tensor& input : inputs) {
@@ -208,15 +245,14 @@ bool needs_grad(std::initializer_list<Tensor> inputs) {
   return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.requires_grad(); });
 }
 
-bool needs_grad(const std::vector<Tensor>& inputs) {
+bool needs_grad(std::span<const Tensor> inputs) {
   if (!grad_mode) return false;
   return std::any_of(inputs.begin(), inputs.end(), [](const Tensor& t) { return t.requires_grad(); });
 }
 
-Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward,
-              const std::vector<Tensor>& saved) {
+Tensor record(Tensor output, const char* op, TensorList inputs, BackwardFn backward, const TensorList& saved) {
   if (!needs_grad(inputs)) return output;
-  auto node = std::make_shared<Node>();
+  auto node = new_node();
   node->op = op;
   node->inputs = std::move(inputs);
   node->edges.reserve(node->inputs.size());
@@ -238,7 +274,7 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   XGRAD_CHECK(from.size() >= shape.size(), "backward: a gradient of shape ", shape_str(from),
               " cannot be summed to shape ", shape_str(shape));
   const std::size_t lead = from.size() - shape.size();
-  std::vector<std::size_t> axes;
+  Axes axes;
   for (std::size_t i = 0; i < from.size(); ++i) {
     if (i < lead) {
       axes.push_back(i);
@@ -266,7 +302,9 @@ void Tensor::backward(const Tensor& upstream) const {
   XGRAD_CHECK(upstream.defined() && upstream.shape() == shape(), "backward: upstream gradient of shape ",
               upstream.defined() ? shape_str(upstream.shape()) : "undefined", " for a tensor of shape ",
               shape_str(shape()));
-  run_backward({impl_ptr()}, {upstream.detach()}, nullptr);
+  const std::shared_ptr<TensorImpl> roots[] = {impl_ptr()};
+  const Tensor upstreams[] = {upstream.detach()};
+  run_backward(roots, upstreams, nullptr);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

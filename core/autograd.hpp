@@ -2,17 +2,13 @@
 // backward closure to an output. The engine itself (topological sort, accumulation, release of the
 // graph, undoing of broadcasting) lives in autograd.cpp.
 #pragma once
-#include <functional>
+#include <span>
 #include <vector>
 
+#include "xgrad/core/backward_fn.hpp"
 #include "xgrad/core/tensor.hpp"
 
 namespace xgrad {
-
-// Maps the gradient of an op's output to the gradients of its inputs, in the order the inputs were
-// recorded. An undefined Tensor means "no gradient for this input". A gradient may have the output's
-// broadcast shape: the engine sums it back to the input's shape, in one place.
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
 
 bool grad_enabled();
 
@@ -30,7 +26,7 @@ class NoGradGuard {
 
 // True when grad mode is on and some input requires grad: only then is a closure worth building.
 bool needs_grad(std::initializer_list<Tensor> inputs);
-bool needs_grad(const std::vector<Tensor>& inputs);
+bool needs_grad(std::span<const Tensor> inputs);
 
 // Attaches `backward` to `output` if needs_grad(inputs); returns output. Closures must not capture
 // `output` itself (that would be a cycle): capture output.detach(), which shares the storage.
@@ -38,8 +34,8 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 // inputs require grad, mul(a, w) with a constant a reads a alone. Their versions are noted now, and
 // backward() throws if one was modified in place in between (PyTorch's saved-tensor check); a tensor not
 // saved may be modified freely. Undefined entries are skipped.
-Tensor record(Tensor output, const char* op, std::vector<Tensor> inputs, BackwardFn backward,
-              const std::vector<Tensor>& saved = {});
+// Inputs and saved tensors are TensorLists (a braced list or a std::vector converts): no heap below five.
+Tensor record(Tensor output, const char* op, TensorList inputs, BackwardFn backward, const TensorList& saved = {});
 
 // torch.autograd.grad: the gradients of sum_k <outputs[k], grad_outputs[k]> with respect to `inputs`
 // (leaves or not), returned rather than accumulated into any .grad. grad_outputs may be empty when every

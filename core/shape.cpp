@@ -37,8 +37,8 @@ std::size_t normalize_axis(int axis, std::size_t rank, const char* op) {
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 
-std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_t rank, const char* op) {
-  std::vector<std::size_t> out;
+Axes normalize_axes(const std::vector<int>& axes, std::size_t rank, const char* op) {
+  Axes out;
   if (axes.empty()) {
     for (std::size_t i = 0; i < rank; ++i) out.push_back(i);
     return out;
@@ -62,8 +62,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
-std::vector<std::size_t> contiguous_strides(const Shape& shape) {
-  std::vector<std::size_t> strides(shape.size(), 1);
+Strides contiguous_strides(const Shape& shape) {
+  Strides strides(shape.size(), 1);
   for (std::size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
   return strides;
 }

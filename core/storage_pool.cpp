@@ -1,7 +1,8 @@
-// The storage pool: see storage_pool.hpp. Blocks under a page go straight to aligned_alloc (glibc serves
-// those from its arenas without touching new pages); blocks of a megabyte and more are mapped directly.
-// Pooled blocks are cached by exact size on free and handed back on the next request of that size, which
-// is every request of a training step after the first.
+// The storage pool: see storage_pool.hpp. Blocks of a megabyte and more are mapped directly, smaller ones
+// come from aligned_alloc. Every block is cached by exact size on free and handed back on the next request
+// of that size, which is every request of a training step after the first. Small blocks too (a BN layer's
+// statistics, a bias's gradient, a loss): glibc would serve them without touching new pages, but caching
+// them means a steady-state step calls no allocator at all (tests/test_allocation.cpp).
 //
 // The cache is bounded: on a miss, if the pool's memory (held + in use) would pass twice the high-water
 // mark of the memory in use plus kMargin, cached blocks of other sizes go back to the system first. Twice,
@@ -28,7 +29,6 @@ namespace xgrad {
 namespace {
 
 constexpr std::size_t kAlign = 64;
-constexpr std::size_t kPooledFrom = 4096;
 constexpr std::int64_t kMargin = std::int64_t(32) << 20;
 
 std::size_t rounded(std::size_t bytes) { return (std::max<std::size_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign; }
@@ -101,7 +101,6 @@ Pool& pool() {
 namespace detail {
 
 void* pool_allocate(std::size_t bytes) {
-  if (bytes < kPooledFrom) return system_allocate(bytes);
   const std::size_t size = rounded(bytes);
   Pool& p = pool();
   {
@@ -135,10 +134,6 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_deallocate(void* block, std::size_t bytes) noexcept {
   if (!block) return;
-  if (bytes < kPooledFrom) {
-    std::free(block);
-    return;
-  }
   const std::size_t size = rounded(bytes);
   Pool& p = pool();
   std::lock_guard<std::mutex> lock(p.mutex);

@@ -6,14 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 namespace xgrad {
 
 struct StoragePoolStats {
   std::int64_t hits = 0;        // requests served from the cache
-  std::int64_t misses = 0;      // requests that went to the system allocator (pooled sizes only)
+  std::int64_t misses = 0;      // requests that went to the system allocator
   std::int64_t bytes_held = 0;  // freed bytes kept for reuse
-  std::int64_t bytes_in_use = 0;  // pooled bytes handed out and not yet freed
+  std::int64_t bytes_in_use = 0;  // bytes handed out and not yet freed
   std::int64_t peak_bytes_in_use = 0;  // the high-water mark of bytes_in_use
 };
 StoragePoolStats storage_pool_stats();
@@ -37,5 +38,9 @@ struct PoolAllocator {
   template <class U>
   bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
 };
+
+// A scratch buffer of an op or kernel (per-row sums in double, saved indices) from the pool, like a tensor's.
+template <class T>
+using PoolVector = std::vector<T, PoolAllocator<T>>;
 
 }  // namespace xgrad

@@ -21,10 +21,10 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
   const std::size_t n = numel(shape);
   XGRAD_CHECK(n <= SIZE_MAX / sizeof(float), "Tensor: a tensor of shape ", shape_str(shape),
               " needs more bytes than memory can address");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_tensor_impl();
   impl->shape = shape;
   try {
-    impl->attach(std::make_shared<Storage>(n));
+    impl->attach(new_storage(n));
   } catch (const std::exception&) {  // std::bad_alloc, or std::length_error from the vector
     detail::fail("Tensor: out of memory allocating ", n * sizeof(float), " bytes for a tensor of shape ",
                  shape_str(shape));
@@ -165,7 +165,7 @@ std::uint32_t Tensor::version() const {
 
 Tensor Tensor::detach() const {
   check_defined(impl_.get(), "detach");
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_tensor_impl();
   impl->shape = impl_->shape;
   impl->storage = impl_->storage;
   return Tensor(impl);

@@ -3,13 +3,14 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <xtensor/xstorage.hpp>
 
+#include "xgrad/core/backward_fn.hpp"
+#include "xgrad/core/small_object_pool.hpp"
+#include "xgrad/core/small_vector.hpp"
 #include "xgrad/core/storage_pool.hpp"
 #include "xgrad/core/tensor.hpp"
 
@@ -58,11 +59,11 @@ struct Node {
   ~Node();
 
   const char* op = "";
-  std::vector<Tensor> inputs;
-  std::vector<Edge> edges;            // one per input
+  TensorList inputs;
+  SmallVector<Edge, 4> edges;         // one per input
   std::weak_ptr<TensorImpl> output;   // the tensor whose grad_fn this is (a copy, once rebased in place)
-  std::function<std::vector<Tensor>(const Tensor& grad_output)> backward;
-  std::vector<SavedVersion> saved;  // checked before backward runs
+  BackwardFn backward;
+  SmallVector<SavedVersion, 4> saved;  // checked before backward runs
 };
 
 struct TensorImpl {
@@ -89,5 +90,15 @@ struct TensorImpl {
   std::shared_ptr<Node> grad_fn;  // null for leaves
   std::uint64_t visit_mark = 0;   // used by the engine's topological sort
 };
+
+// The three objects behind a tensor and its graph, each with its shared_ptr's control block in one block of
+// the small-object pool: a training step makes and drops hundreds of them.
+inline std::shared_ptr<TensorImpl> new_tensor_impl() {
+  return std::allocate_shared<TensorImpl>(SmallObjectAllocator<TensorImpl>());
+}
+inline std::shared_ptr<Storage> new_storage(std::size_t n) {
+  return std::allocate_shared<Storage>(SmallObjectAllocator<Storage>(), n);
+}
+inline std::shared_ptr<Node> new_node() { return std::allocate_shared<Node>(SmallObjectAllocator<Node>()); }
 
 }  // namespace xgrad

@@ -111,7 +111,7 @@ Tensor SyncBatchNorm::normalize(const Tensor& x) {
                     if (dbeta.defined()) dbeta.data()[c] = static_cast<float>(sg);
                     if (dgamma.defined()) dgamma.data()[c] = static_cast<float>(sgx);
                   }
-                  return std::vector<Tensor>{dx, dgamma, dbeta};
+                  return TensorList{dx, dgamma, dbeta};
                 });
 }
 

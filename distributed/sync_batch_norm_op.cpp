@@ -146,7 +146,7 @@ Tensor sync_batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias
                     sync_batch_norm_backward(dx.data(), sums.data(), 1.0 / local, dy.data(), x.data(), mean.data(),
                                              rstd.data(), data_or_null(weight), N, C, HW);
                   }
-                  return std::vector<Tensor>{dx, dgamma, dbeta};
+                  return TensorList{dx, dgamma, dbeta};
                 });
 }
 

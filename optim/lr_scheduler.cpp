@@ -6,6 +6,7 @@
 
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/number_text.hpp"
+#include "xgrad/core/small_vector.hpp"
 
 namespace xgrad {
 
@@ -20,7 +21,7 @@ void LRScheduler::step() {
   const std::int64_t epoch = last_epoch_ + 1;
   XGRAD_CHECK(epoch <= schedule_.last_step, describe(), ": step ", epoch, " is past the last step ",
               schedule_.last_step);
-  std::vector<double> lrs;
+  SmallVector<double, 8> lrs;  // inline: a scheduled training step allocates nothing
   for (double base : base_lrs_) lrs.push_back(schedule_.lr(base, epoch));
   for (std::size_t i = 0; i < lrs.size(); ++i) optimizer_.set_lr(i, lrs[i]);
   last_epoch_ = epoch;

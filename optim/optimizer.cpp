@@ -73,7 +73,8 @@ void Optimizer::zero_grad() {
 
 void Optimizer::step() {
   for (const auto& group : groups_) {
-    for (auto [name, param] : group.params) {
+    for (const auto& [name, p] : group.params) {
+      Tensor param = p;  // a handle (update() takes it non-const); copying the name would allocate
       const Tensor grad = param.grad();
       if (!grad.defined()) continue;
       XGRAD_CHECK(grad.shape() == param.shape(), type_, ": the gradient of '", name, "' has shape ",

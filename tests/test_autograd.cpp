@@ -249,3 +249,19 @@ TEST_CASE("a backward that throws leaves no stale gradient for the next one", "[
   sum(h * 1.0f).backward();
   CHECK(x.grad().to_vector() == std::vector<float>{2.0f, 2.0f});
 }
+
+// The engine keeps its sort lists per thread between calls; a backward() started from inside a closure must
+// get lists of its own, not clear the outer one's order while it runs.
+TEST_CASE("a backward() run inside a backward closure leaves the outer backward intact", "[autograd]") {
+  Tensor w = full({2}, 2.0f).set_requires_grad();
+  const Tensor inner = sum(w * w);  // built before: closures run with grad mode off
+  Tensor x = full({2}, 3.0f).set_requires_grad();
+  const Tensor h = x * 2.0f;
+  const Tensor y = record(h.detach().clone(), "nested", {h}, [inner](const Tensor& g) {
+    inner.backward();
+    return TensorList{g};
+  });
+  sum(y * x).backward();
+  CHECK(w.grad().to_vector() == std::vector<float>{4, 4});
+  CHECK(x.grad().to_vector() == std::vector<float>{12, 12});  // y (6) directly, plus x (3) * dh/dx (2)
+}

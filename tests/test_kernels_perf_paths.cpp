@@ -65,14 +65,14 @@ TEST_CASE("fast conv2d passes agree with the im2col reference on tail shapes", "
   // chunks of 16), channels off the 8-row tile (O = 3, 13), a 1x1 and a 5x5 kernel, padding 0 to 2; and
   // narrow outputs (8 x 8, 4 x 4, 2 x 2, one row, one column), whose chunks run across the padded rows,
   // and weight gradients by outer products (O a multiple of 16, C KH KW >= 64: 16 or 32 channels per tile,
-  // taps by 12, then 8, 4 and 1).
+  // taps by 12, then 8, 4 and 1; a weight of more than 128 Ki values in 8 chunks of the batch, not 16).
   const std::vector<std::array<int, 7>> shapes = {{3, 1, 28, 28, 16, 3, 1}, {2, 16, 14, 14, 32, 3, 1},
                                                   {5, 3, 9, 37, 13, 3, 0},  {2, 5, 16, 16, 3, 5, 2},
                                                   {1, 7, 6, 5, 9, 1, 0},    {17, 2, 8, 11, 4, 3, 1},
                                                   {3, 9, 8, 8, 16, 3, 1},   {2, 16, 4, 4, 11, 3, 1},
                                                   {2, 3, 2, 2, 5, 3, 1},    {2, 4, 1, 9, 3, 3, 1},
                                                   {3, 3, 7, 3, 4, 3, 0},    {19, 11, 4, 4, 48, 3, 1},
-                                                  {2, 10, 8, 8, 32, 3, 1}};
+                                                  {2, 10, 8, 8, 32, 3, 1},  {9, 64, 4, 4, 256, 3, 1}};
   for (const auto& s : shapes) {
     const kernels::Conv2dDims d = conv_dims(s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
     CAPTURE(d.N, d.C, d.H, d.W, d.O, d.KH, d.PH);
@@ -134,8 +134,10 @@ TEST_CASE("fast conv2d is bit-identical across reruns and the op takes it", "[ke
     XGRAD_SKIP("no AVX-512 on this CPU: the fast convolution is never taken");
   }
   FastPaths on(true);
-  // The weight gradient of the second shape runs by outer products, the first's by dot products.
-  const auto [shape, filters] = GENERATE(table<Shape, std::size_t>({{{6, 4, 12, 19}, 5}, {{20, 8, 8, 8}, 32}}));
+  // The weight gradient of the second and third shapes runs by outer products (the third's in 8 chunks of
+  // the batch), the first's by dot products.
+  const auto [shape, filters] =
+      GENERATE(table<Shape, std::size_t>({{{6, 4, 12, 19}, 5}, {{20, 8, 8, 8}, 32}, {{10, 64, 4, 4}, 256}}));
   auto run = [&shape, filters] {
     Generator gen(7);
     Tensor x = randn(shape, gen).set_requires_grad();

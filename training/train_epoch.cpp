@@ -12,9 +12,10 @@
 namespace xgrad {
 namespace {
 
-std::vector<NamedTensor> gradients(const std::vector<NamedTensor>& parameters) {
-  std::vector<NamedTensor> out;
-  for (const auto& [name, p] : parameters) out.emplace_back(name, p.grad());
+// The parameters' current gradients into `out`, which already holds their names: the list and the names
+// are made once per epoch, so that a training step allocates nothing (tests/test_allocation.cpp).
+const std::vector<NamedTensor>& gradients(const std::vector<NamedTensor>& parameters, std::vector<NamedTensor>& out) {
+  for (std::size_t i = 0; i < parameters.size(); ++i) out[i].second = parameters[i].second.grad();
   return out;
 }
 
@@ -27,6 +28,7 @@ std::string where(int epoch, std::size_t step) {
 EpochStats train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, const EpochOptions& o) {
   model.train();
   const std::vector<NamedTensor> parameters = model.named_parameters();
+  std::vector<NamedTensor> grads = parameters;  // the names; gradients() fills in the tensors
   const LossFunction& loss_fn = o.loss ? o.loss : LossFunction(default_loss);
   ProgressLine progress(o.progress, loader.size());
   double loss_sum = 0;
@@ -52,7 +54,9 @@ EpochStats train_epoch(Module& model, DataLoader& loader, Optimizer& optimizer, 
     // A finite loss can still give an infinite gradient (an overflow in backward); one step with it would
     // write NaN into every weight it reaches.
     if (o.finite_checks == FiniteChecks::All) {
-      if (const std::string bad = first_non_finite(gradients(parameters), "the gradient of"); !bad.empty()) {
+      const std::string bad = first_non_finite(gradients(parameters, grads), "the gradient of");
+      for (NamedTensor& g : grads) g.second = Tensor();  // holds no gradient past the check
+      if (!bad.empty()) {
         throw NonFiniteError("training stopped: " + bad + where(o.epoch, step + 1) + " (the loss was " +
                                  value_text(loss_value) + "; lower the learning rate?)",
                              here);

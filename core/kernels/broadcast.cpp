@@ -3,8 +3,8 @@
 
 namespace xgrad::kernels {
 
-std::vector<std::size_t> broadcast_strides(const Shape& shape, const Shape& out) {
-  std::vector<std::size_t> strides(out.size(), 0);
+Strides broadcast_strides(const Shape& shape, const Shape& out) {
+  Strides strides(out.size(), 0);
   const std::size_t lead = out.size() - shape.size();
   std::size_t stride = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {

@@ -9,7 +9,7 @@
 namespace xgrad::kernels {
 
 // Strides of `shape` seen through the broadcast shape `out` (0 where `shape` is 1 or missing).
-std::vector<std::size_t> broadcast_strides(const Shape& shape, const Shape& out);
+Strides broadcast_strides(const Shape& shape, const Shape& out);
 
 template <class F>
 void broadcast_binary(float* out, const float* a, const Shape& a_shape, const float* b, const Shape& b_shape,
@@ -25,11 +25,11 @@ void broadcast_binary(float* out, const float* a, const Shape& a_shape, const fl
     for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
     return;
   }
-  const std::vector<std::size_t> sa = broadcast_strides(a_shape, out_shape);
-  const std::vector<std::size_t> sb = broadcast_strides(b_shape, out_shape);
+  const Strides sa = broadcast_strides(a_shape, out_shape);
+  const Strides sb = broadcast_strides(b_shape, out_shape);
   const std::size_t nd = out_shape.size();
   const std::size_t inner = out_shape[nd - 1], ia_step = sa[nd - 1], ib_step = sb[nd - 1];
-  std::vector<std::size_t> index(nd, 0);
+  Shape index(nd, 0);  // the odometer over the outer axes
   std::size_t ia = 0, ib = 0;
   for (std::size_t o = 0; o < n; o += inner) {
     for (std::size_t j = 0; j < inner; ++j) out[o + j] = f(a[ia + j * ia_step], b[ib + j * ib_step]);

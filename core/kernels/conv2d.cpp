@@ -145,7 +145,7 @@ std::size_t conv2d_workspace_size(const Conv2dDims& d) {
   const size_t forward = size_t((d.O + 7) / 8) * K * 8 + up(K) + slots(d.OH, d.OW) + threads * up(g.in_image);
   const size_t input = size_t((d.C + 7) / 8) * KO * 8 + up(KO) + slots(d.H, d.W) + threads * up(g.dout_image);
   const size_t transposed = fast::weight_by_outer_products(d) ? size_t(d.N) * d.OH * d.OW * d.O : 0;
-  const size_t weight = up(K) + slots(d.OH, d.OW) + size_t(std::min(d.N, fast::kWeightChunks)) * d.O * K +
+  const size_t weight = up(K) + slots(d.OH, d.OW) + size_t(fast::weight_chunks(d)) * d.O * K +
                         transposed;
   return std::max({forward, input, weight});
 }

@@ -58,7 +58,7 @@ void conv2d_forward_avx512(float* out, float* xpad, const float* in, const float
                            float* workspace, const Conv2dDims& d);
 void conv2d_backward_input_avx512(float* din, const float* dout, const float* weight, float* workspace,
                                   const Conv2dDims& d);
-// The batch split into fast::kWeightChunks chunks as in the reference path.
+// The batch split into fast::weight_chunks(d) chunks (conv2d_fast.hpp), a function of the shape alone.
 void conv2d_backward_weight_avx512(float* dweight, const float* dout, const float* xpad, float* workspace,
                                    const Conv2dDims& d);
 

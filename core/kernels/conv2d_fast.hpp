@@ -47,6 +47,16 @@ inline Geometry geometry(const Conv2dDims& d) {
 // or three input channels) the copy costs more than the lanes save (MNIST's first layer: 0.22 -> 0.55).
 inline bool weight_by_outer_products(const Conv2dDims& d) { return d.O % kLanes == 0 && d.C * d.KH * d.KW >= 64; }
 
+// How many chunks the weight gradient's batch is cut into: kWeightChunks, or half as many for a weight of
+// more than 128 Ki values taken by outer products, whose chunks' partial sums (chunks x the weight) are
+// written and read back once more than they are worth (ResNet-9's 256 x 256 x 3 x 3: 38 MB at 16). A
+// function of the shape alone, like the sums' order.
+inline int weight_chunks(const Conv2dDims& d) {
+  const long weight = long(d.O) * d.C * d.KH * d.KW;
+  const int chunks = weight_by_outer_products(d) && weight > (1L << 17) ? kWeightChunks / 2 : kWeightChunks;
+  return d.N < chunks ? d.N : chunks;
+}
+
 // The AVX-512 passes (conv2d_avx512.cpp); callers check conv2d_fast_path first.
 void forward(float* out, float* xpad, const float* in, const float* weight, const float* bias, float* workspace,
              const Conv2dDims& d);

@@ -3,14 +3,16 @@
 
 #include <algorithm>
 
+#include "xgrad/core/storage_pool.hpp"
+
 namespace xgrad::kernels {
 
-ReduceLayout make_reduce_layout(const Shape& shape, const std::vector<std::size_t>& axes) {
+ReduceLayout make_reduce_layout(const Shape& shape, const Axes& axes) {
   ReduceLayout layout;
-  std::vector<bool> reduced(shape.size(), false);
+  SmallVector<bool, 6> reduced(shape.size(), false);
   for (std::size_t a : axes) reduced[a] = true;
   // Merge runs of same-kind axes, dropping size-1 axes (they change no index).
-  std::vector<bool> kinds;
+  SmallVector<bool, 6> kinds;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     layout.in_numel *= shape[i];
     if (!reduced[i]) layout.out_numel *= shape[i];
@@ -33,7 +35,7 @@ ReduceLayout make_reduce_layout(const Shape& shape, const std::vector<std::size_
 }
 
 void reduce_sum(float* out, const float* in, const ReduceLayout& layout) {
-  std::vector<double> acc(layout.out_numel, 0.0);
+  PoolVector<double> acc(layout.out_numel, 0.0);
   for_each_reduce(layout, [&](std::size_t i, std::size_t o) { acc[o] += in[i]; });
   std::transform(acc.begin(), acc.end(), out, [](double v) { return static_cast<float>(v); });
 }

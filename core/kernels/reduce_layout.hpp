@@ -10,14 +10,14 @@
 namespace xgrad::kernels {
 
 struct ReduceLayout {
-  std::vector<std::size_t> sizes;        // merged input axes
-  std::vector<std::size_t> out_strides;  // 0 on reduced axes
+  Shape sizes;          // merged input axes
+  Strides out_strides;  // 0 on reduced axes
   std::size_t in_numel = 1;
   std::size_t out_numel = 1;
 };
 
 // `axes` are normalized and sorted (see normalize_axes).
-ReduceLayout make_reduce_layout(const Shape& shape, const std::vector<std::size_t>& axes);
+ReduceLayout make_reduce_layout(const Shape& shape, const Axes& axes);
 
 // Calls f(in_index, out_index) for every input element, in input order.
 template <class F>
@@ -31,7 +31,7 @@ void for_each_reduce(const ReduceLayout& layout, F&& f) {
   const std::size_t inner = layout.sizes[nd - 1];
   const std::size_t inner_stride = layout.out_strides[nd - 1];
   const std::size_t outer = layout.in_numel / inner;
-  std::vector<std::size_t> index(nd, 0);
+  Shape index(nd, 0);
   std::size_t out_base = 0, in = 0;
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t j = 0; j < inner; ++j) f(in++, out_base + j * inner_stride);

@@ -84,7 +84,7 @@ Tensor softmax_op(const Tensor& x, int axis, bool log, const char* op) {
   return record(out, op, {x}, [y = out.detach(), v, log](const Tensor& g) {
     Tensor dx = empty(y.shape());
     softmax_backward(dx.data(), g.data(), y.data(), v, log);
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   }, {out.detach()});
 }
 

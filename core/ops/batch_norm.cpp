@@ -101,7 +101,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                     kernels::batch_norm_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
                                                  g.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
                                                  N, C, HW, data_or_null(y));
-                    return std::vector<Tensor>{dx, dgamma, dbeta};
+                    return TensorList{dx, dgamma, dbeta};
                   }, {x, weight, relu ? out.detach() : Tensor()});
   }
 
@@ -116,7 +116,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   kernels::batch_norm_inference_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta),
                                                          g.data(), x.data(), mean.data(), rstd.data(),
                                                          data_or_null(weight), N, C, HW, data_or_null(y));
-                  return std::vector<Tensor>{dx, dgamma, dbeta};
+                  return TensorList{dx, dgamma, dbeta};
                 }, {x, weight, relu ? out.detach() : Tensor()});
 }
 

@@ -16,6 +16,7 @@
 #include "xgrad/core/kernels/conv2d.hpp"
 #include "xgrad/core/kernels/conv2d_grouped.hpp"
 #include "xgrad/core/kernels/pool2d.hpp"
+#include "xgrad/core/small_object_pool.hpp"
 #include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
@@ -65,12 +66,12 @@ Tensor conv2d_grouped(const Tensor& x, const Tensor& weight, const Tensor& bias,
   g.O = d.O / groups;
   Tensor out = empty({x.size(0), weight.size(0), std::size_t(d.OH), std::size_t(d.OW)});
   kernels::conv2d_grouped_forward(out.data(), x.data(), weight.data(), data_or_null(bias), g, groups);
-  std::vector<Tensor> inputs{x, weight};
+  TensorList inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   if (!needs_grad(inputs)) return out;
   // dx_g = col2im(weight_g^T dout_g); dweight_g = sum_n dout_g col_g^T; dbias = sum of dout over n, oh, ow.
   return record(out, "conv2d", inputs, [x, weight, bias, d, g, groups](const Tensor& up) {
-    std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+    TensorList grads(bias.defined() ? 3 : 2);
     if (x.requires_grad()) {
       grads[0] = empty(x.shape());
       kernels::conv2d_grouped_backward_input(grads[0].data(), up.data(), weight.data(), g, groups);
@@ -130,7 +131,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   if (groups > 1) return conv2d_grouped(x, weight, bias, d, groups);
 
   Tensor out = empty({x.size(0), weight.size(0), std::size_t(OH), std::size_t(OW)});
-  std::vector<Tensor> inputs{x, weight};
+  TensorList inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const float* b = data_or_null(bias);
   // The twin is chosen once, in core/kernels (conv2d_plan); the backward runs the forward's twin. On the
@@ -145,7 +146,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   if (!backward) return out;
   // dx = conv_transpose(g, weight); dweight = sum_n g_n col_n^T; dbias = sum of g over n, oh, ow.
   return record(out, "conv2d", inputs, [x, weight, bias, saved, plan, d, buffer](const Tensor& g) {
-    std::vector<Tensor> grads(bias.defined() ? 3 : 2);
+    TensorList grads(bias.defined() ? 3 : 2);
     Tensor work = buffer(plan.workspace);
     if (x.requires_grad()) {
       grads[0] = empty(x.shape());
@@ -172,12 +173,13 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Si
     return out;
   }
   // The winners' positions are all the backward needs; uninitialized pool memory like a tensor's.
-  auto argmax = std::make_shared<xt::uvector<std::int32_t, PoolAllocator<std::int32_t>>>(out.numel());
+  using Argmax = xt::uvector<std::int32_t, PoolAllocator<std::int32_t>>;
+  auto argmax = std::allocate_shared<Argmax>(SmallObjectAllocator<Argmax>(), out.numel());
   kernels::max_pool2d_forward(out.data(), argmax->data(), x.data(), d);
   return record(out, "max_pool2d", {x}, [argmax, d, shape = x.shape()](const Tensor& g) {
     Tensor dx = empty(shape);
     kernels::max_pool2d_backward(dx.data(), g.data(), argmax->data(), d);
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 
@@ -188,7 +190,7 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Si
   return record(out, "avg_pool2d", {x}, [d, shape = x.shape()](const Tensor& g) {
     Tensor dx = empty(shape);
     kernels::avg_pool2d_backward(dx.data(), g.data(), d);
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 

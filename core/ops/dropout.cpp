@@ -31,7 +31,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
     const float *gv = g.data(), *m = mask.data();
     float* d = dx.data();
     for (std::size_t i = 0, n = mask.numel(); i < n; ++i) d[i] = gv[i] * m[i];
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 

@@ -27,12 +27,12 @@ Tensor binary_forward(const Tensor& a, const Tensor& b, const char* op, F&& f) {
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "add", [](float x, float y) { return x + y; });
-  return record(out, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+  return record(out, "add", {a, b}, [](const Tensor& g) { return TensorList{g, g}; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward(a, b, "sub", [](float x, float y) { return x - y; });
-  return record(out, "sub", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, neg(g)}; });
+  return record(out, "sub", {a, b}, [](const Tensor& g) { return TensorList{g, neg(g)}; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
@@ -42,7 +42,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   const Tensor sa = need_b ? a : Tensor(), sb = need_a ? b : Tensor();
   return record(out, "mul", {a, b}, [sa, sb](const Tensor& g) {
-    return std::vector<Tensor>{sb.defined() ? mul(g, sb) : Tensor(), sa.defined() ? mul(g, sa) : Tensor()};
+    return TensorList{sb.defined() ? mul(g, sb) : Tensor(), sa.defined() ? mul(g, sa) : Tensor()};
   }, {sa, sb});
 }
 
@@ -54,7 +54,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
   const Tensor sa = need_b ? a : Tensor();
   return record(out, "div", {a, b}, [sa, b, need_a, need_b](const Tensor& g) {
     Tensor ga = div(g, b);
-    return std::vector<Tensor>{need_a ? ga : Tensor(), need_b ? neg(div(mul(ga, sa), b)) : Tensor()};
+    return TensorList{need_a ? ga : Tensor(), need_b ? neg(div(mul(ga, sa), b)) : Tensor()};
   }, {sa, b});
 }
 

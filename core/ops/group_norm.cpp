@@ -22,7 +22,7 @@ Tensor group_norm_op(const Tensor& x, std::size_t N, std::size_t C, std::size_t 
     Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
     kernels::group_norm_backward(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), x.data(),
                                  mean.data(), rstd.data(), data_or_null(weight), N, C, HW, G);
-    return std::vector<Tensor>{dx, dgamma, dbeta};
+    return TensorList{dx, dgamma, dbeta};
   }, {x, weight});
 }
 

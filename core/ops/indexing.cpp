@@ -145,7 +145,7 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
         for (std::size_t i = 0; i < v.inner; ++i) row[i] += src[i];
       }
     }
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 
@@ -162,7 +162,7 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
   }
   // src[p] = the flat position in x of out's element p: p's coordinates with index[p] on the axis.
   const std::size_t n = index.numel(), rank = is.size();
-  const std::vector<std::size_t> strides = contiguous_strides(xs);
+  const Strides strides = contiguous_strides(xs);
   std::vector<std::size_t> src(n), coord(rank, 0);
   for (std::size_t p = 0; p < n; ++p) {
     std::size_t at = 0;
@@ -186,7 +186,7 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
     float* d = dx.data();
     const float* gv = g.data();
     for (std::size_t p = 0; p < src.size(); ++p) d[src[p]] += gv[p];
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 
@@ -214,7 +214,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
       if (need_a) da.data()[i] = take_a ? gv[i] : 0.0f;
       if (need_b) db.data()[i] = take_a ? 0.0f : gv[i];
     }
-    return std::vector<Tensor>{da, db};
+    return TensorList{da, db};
   }, {c});
 }
 

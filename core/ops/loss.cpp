@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
 namespace {
@@ -23,7 +25,7 @@ float upstream_weight(const Tensor& g, std::size_t n, std::size_t count, Reducti
 }
 
 // Reduces per-element losses (in double) to the op's output.
-Tensor reduce_losses(const std::vector<double>& losses, const Shape& none_shape, Reduction reduction) {
+Tensor reduce_losses(std::span<const double> losses, const Shape& none_shape, Reduction reduction) {
   if (reduction == Reduction::None) {
     Tensor out = empty(none_shape);
     for (std::size_t i = 0; i < losses.size(); ++i) out.data()[i] = static_cast<float>(losses[i]);
@@ -50,7 +52,7 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
   }
   // loss_n = lse_n - x[n, label_n], lse_n = m + log sum_c exp(x[n, c] - m), m = max_c x[n, c].
   const float* x = logits.data();
-  std::vector<double> lse(N), losses(N);
+  PoolVector<double> lse(N), losses(N);  // from the storage pool: a training step allocates nothing
   for (std::size_t n = 0; n < N; ++n) {
     const float* row = x + n * C;
     float m = row[0];
@@ -63,7 +65,8 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
   Tensor out = reduce_losses(losses, {N}, reduction);
   if (!needs_grad({logits})) return out;
   // dx[n, c] = w_n (softmax(x)[n, c] - [c == label_n]), softmax = exp(x - lse).
-  auto backward = [logits, labels, lse = std::move(lse), reduction](const Tensor& g) {
+  auto backward = [logits, labels = PoolVector<std::int32_t>(labels.begin(), labels.end()), lse = std::move(lse),
+                   reduction](const Tensor& g) {
     const std::size_t N = logits.size(0), C = logits.size(1);
     Tensor dx = empty(logits.shape());
     const float* x = logits.data();
@@ -75,7 +78,7 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
         d[n * C + c] = static_cast<float>(w * (p - (static_cast<std::size_t>(labels[n]) == c ? 1.0 : 0.0)));
       }
     }
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   };
   return record(out, "cross_entropy", {logits}, std::move(backward), {logits});
 }
@@ -108,7 +111,7 @@ Tensor mse_loss(const Tensor& a, const Tensor& b, Reduction reduction) {
       db = empty(diff.shape());
       for (std::size_t i = 0; i < n; ++i) db.data()[i] = -da.data()[i];
     }
-    return std::vector<Tensor>{need_a ? da : Tensor(), db};
+    return TensorList{need_a ? da : Tensor(), db};
   });
 }
 

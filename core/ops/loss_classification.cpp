@@ -140,7 +140,7 @@ Tensor binary_cross_entropy(const Tensor& probs, const Tensor& targets, const Te
       const double lp = std::max(std::log(pi), -100.0), lq = std::max(std::log1p(-pi), -100.0);
       dt.data()[i] = static_cast<float>(-gv[i] * (lp - lq));
     }
-    return std::vector<Tensor>{dp, dt};
+    return TensorList{dp, dt};
   }, {probs, targets});
   return detail::reduce_loss(weight.defined() ? losses * weight : losses, reduction);
 }

@@ -82,7 +82,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         }
       }
     }
-    return std::vector<Tensor>{da, db};
+    return TensorList{da, db};
   }, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()});  // da reads b, db reads a
 }
 
@@ -124,7 +124,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       db = empty(bias.shape());
       kernels::reduce_sum(db.data(), g.data(), kernels::make_reduce_layout(g.shape(), {0}));
     }
-    return std::vector<Tensor>{dx, dw, db};
+    return TensorList{dx, dw, db};
   }, {weight.requires_grad() ? x : Tensor(), x.requires_grad() ? weight : Tensor()});  // dW reads x, dx reads W
 }
 

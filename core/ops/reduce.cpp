@@ -24,7 +24,7 @@ struct Plan {
 Plan make_plan(const Tensor& x, const std::vector<int>& axes, bool keepdim, const char* op) {
   XGRAD_CHECK(x.defined(), op, ": the input is undefined");
   const Shape& shape = x.shape();
-  const std::vector<std::size_t> reduced = normalize_axes(axes, shape.size(), op);
+  const Axes reduced = normalize_axes(axes, shape.size(), op);
   Plan plan{kernels::make_reduce_layout(shape, reduced), {}, 1};
   std::size_t next = 0;  // walks the sorted reduced axes
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -67,7 +67,7 @@ Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   if (!needs_grad({x})) return out;
   // dx = g broadcast back over the reduced axes.
   return record(out, "sum", {x}, [layout = plan.layout, shape = x.shape()](const Tensor& g) {
-    return std::vector<Tensor>{expand_back(g, layout, shape, 1.0f)};
+    return TensorList{expand_back(g, layout, shape, 1.0f)};
   });
 }
 
@@ -80,7 +80,7 @@ Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   if (!needs_grad({x})) return out;
   // dx = g / n broadcast back over the reduced axes.
   return record(out, "mean", {x}, [layout = plan.layout, shape = x.shape(), n = plan.n](const Tensor& g) {
-    return std::vector<Tensor>{expand_back(g, layout, shape, static_cast<float>(n))};
+    return TensorList{expand_back(g, layout, shape, static_cast<float>(n))};
   });
 }
 
@@ -110,7 +110,7 @@ Tensor var(const Tensor& x, const std::vector<int>& axes, bool unbiased, bool ke
     kernels::for_each_reduce(layout, [&](std::size_t i, std::size_t o) {
       dv[i] = static_cast<float>(2.0 * (xs[i] - means[o]) * gv[o] / d);
     });
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   }, {x});
 }
 
@@ -132,7 +132,7 @@ Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdim) {
   return record(out, "max", {x}, [arg = std::move(arg), shape = x.shape()](const Tensor& g) {
     Tensor dx = zeros(shape);
     for (std::size_t o = 0; o < arg.size(); ++o) dx.data()[arg[o]] = g.data()[o];
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 

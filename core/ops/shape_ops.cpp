@@ -29,7 +29,7 @@ void permute_copy(float* out, const float* in, const Shape& in_shape, const std:
     out[0] = in[0];
     return;
   }
-  const std::vector<std::size_t> in_strides = contiguous_strides(in_shape);
+  const Strides in_strides = contiguous_strides(in_shape);
   Shape out_shape(nd);
   std::vector<std::size_t> strides(nd);  // input stride of each output axis
   for (std::size_t k = 0; k < nd; ++k) {
@@ -62,7 +62,7 @@ Tensor permute_impl(const Tensor& x, const std::vector<std::size_t>& dims, const
   std::vector<std::size_t> inverse(dims.size());
   for (std::size_t k = 0; k < dims.size(); ++k) inverse[dims[k]] = k;
   return record(out, op, {x},
-                [inverse, op](const Tensor& g) { return std::vector<Tensor>{permute_impl(g, inverse, op)}; });
+                [inverse, op](const Tensor& g) { return TensorList{permute_impl(g, inverse, op)}; });
 }
 
 }  // namespace
@@ -71,13 +71,13 @@ namespace {
 
 // The view itself, shape already checked.
 Tensor reshape_view(const Tensor& x, const Shape& shape) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_tensor_impl();
   impl->shape = shape;
   impl->attach(x.impl()->storage);
   if (!needs_grad({x})) return Tensor(impl);
   // dx = g reshaped back (a view of g).
   return record(Tensor(impl), "reshape", {x},
-                [x_shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{reshape(g, x_shape)}; });
+                [x_shape = x.shape()](const Tensor& g) { return TensorList{reshape(g, x_shape)}; });
 }
 
 // "(-1, 4)": the sizes as the caller wrote them, for messages.
@@ -300,7 +300,7 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t end, st
                     dx.data() + (o * len + first + k * stride) * inner);
       }
     }
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   });
 }
 

@@ -43,7 +43,7 @@ Tensor unary(const Tensor& x, const char* op, F&& f, DF&& df) {
 #pragma omp parallel for simd schedule(static) if (n >= kUnaryParallelMin)
       for (std::int64_t i = 0; i < n; ++i) d[i] = gv[i] * df(v[i]);
     }
-    return std::vector<Tensor>{dx};
+    return TensorList{dx};
   }, {kept});
 }
 
