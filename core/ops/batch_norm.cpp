@@ -16,6 +16,7 @@
 #include "xgrad/core/kernel_args.hpp"
 #include "xgrad/core/kernels/batch_norm.hpp"
 #include "xgrad/core/kernels/batch_norm_pool.hpp"
+#include "xgrad/core/small_object_pool.hpp"
 #include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
@@ -134,7 +135,8 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   // The winners' positions (h W + w within each plane), as max_pool2d keeps them, only for a backward.
   using Argmax = xt::uvector<std::int32_t, PoolAllocator<std::int32_t>>;
   const bool backward = needs_grad({x, weight, bias});
-  auto argmax = backward ? std::make_shared<Argmax>(out.numel()) : nullptr;
+  auto argmax =
+      backward ? std::allocate_shared<Argmax>(SmallObjectAllocator<Argmax>(), out.numel()) : std::shared_ptr<Argmax>();
   std::int32_t* winners = argmax ? argmax->data() : nullptr;
   const float *gamma = data_or_null(weight), *beta = data_or_null(bias);
 
@@ -155,7 +157,7 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
                     kernels::batch_norm_relu_max_pool_backward(
                         data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
                         argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
-                    return std::vector<Tensor>{dx, dgamma, dbeta};
+                    return TensorList{dx, dgamma, dbeta};
                   }, {x, weight, out.detach()});
   }
 
@@ -171,7 +173,7 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
                   kernels::batch_norm_relu_max_pool_inference_backward(
                       data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
                       argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
-                  return std::vector<Tensor>{dx, dgamma, dbeta};
+                  return TensorList{dx, dgamma, dbeta};
                 }, {x, weight, out.detach()});
 }
 
