@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "xgrad/core/kernels/batch_norm_moments.hpp"
 #include "xgrad/core/kernels/dispatch.hpp"
 #include "xgrad/core/kernels/fast_paths.hpp"
 
@@ -111,35 +112,40 @@ void inference_backward_channel(float* dx, float* dgamma, float* dbeta, const fl
 
 }  // namespace
 
+// One pass for the statistics, shifted by the channel's first value k so that the sum of squares does not
+// cancel when |mean| >> std: mean = k + s1 / M, var = (s2 - s1^2 / M) / M with s = sums of x - k.
+ChannelMoments channel_moments(const float* in, std::size_t c, std::size_t N, std::size_t C, std::size_t HW,
+                               float eps) {
+  const double M = static_cast<double>(N * HW);
+  const double k = in[plane(0, c, C, HW)];
+  double s1 = 0.0, s2 = 0.0;
+  for (std::size_t n = 0; n < N; ++n) {
+    const float* x = in + plane(n, c, C, HW);
+    for (std::size_t i = 0; i < HW; ++i) {
+      const double d = x[i] - k;
+      s1 += d;
+      s2 += d * d;
+    }
+  }
+  const double m = k + s1 / M;
+  const double v = std::max(0.0, (s2 - s1 * s1 / M) / M);
+  return {m, v, 1.0 / std::sqrt(v + static_cast<double>(eps))};
+}
+
 void batch_norm_forward(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
                         const float* beta, std::size_t N, std::size_t C, std::size_t HW, float eps, bool relu) {
   if (batch_norm_path(N, HW) == KernelPath::Avx512) {
     if (HW == 1) return fast::batch_norm_rows_forward(out, mean, var, rstd, in, gamma, beta, N, C, eps, relu);
     return fast::batch_norm_planes_forward(out, mean, var, rstd, in, gamma, beta, N, C, HW, eps, relu);
   }
-  const double M = static_cast<double>(N * HW);
 #pragma omp parallel for schedule(static)
   for (std::int64_t ci = 0; ci < static_cast<std::int64_t>(C); ++ci) {
     const auto c = static_cast<std::size_t>(ci);
-    // One pass for the statistics, shifted by the channel's first value k so that the sum of squares does
-    // not cancel when |mean| >> std: mean = k + s1 / M, var = (s2 - s1^2 / M) / M with s = sums of x - k.
-    const double k = in[plane(0, c, C, HW)];
-    double s1 = 0.0, s2 = 0.0;
-    for (std::size_t n = 0; n < N; ++n) {
-      const float* x = in + plane(n, c, C, HW);
-      for (std::size_t i = 0; i < HW; ++i) {
-        const double d = x[i] - k;
-        s1 += d;
-        s2 += d * d;
-      }
-    }
-    const double m = k + s1 / M;
-    const double v = std::max(0.0, (s2 - s1 * s1 / M) / M);
-    const double r = 1.0 / std::sqrt(v + static_cast<double>(eps));
-    mean[c] = static_cast<float>(m);
-    var[c] = static_cast<float>(v);
-    rstd[c] = static_cast<float>(r);
-    normalize_channel(out, in, m, r, gamma, beta, c, N, C, HW, relu);
+    const ChannelMoments s = channel_moments(in, c, N, C, HW, eps);
+    mean[c] = static_cast<float>(s.mean);
+    var[c] = static_cast<float>(s.var);
+    rstd[c] = static_cast<float>(s.rstd);
+    normalize_channel(out, in, s.mean, s.rstd, gamma, beta, c, N, C, HW, relu);
   }
 }
 

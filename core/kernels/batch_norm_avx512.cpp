@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "xgrad/core/kernels/batch_norm_moments.hpp"
 #include "xgrad/core/kernels/fast_paths.hpp"
 
 #include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
@@ -68,26 +69,10 @@ inline void affine(float* y, const float* x, size_t n, double scale, double offs
 // Channel c of (N, C, HW): its statistics, then its output.
 void planes_forward_channel(float* out, float* mean, float* var, float* rstd, const float* in, const float* gamma,
                             const float* beta, size_t N, size_t C, size_t HW, float eps, bool relu, size_t c) {
-  const double M = double(N * HW);
-  // Shifted by the channel's first value k: mean = k + s1 / M, var = (s2 - s1^2 / M) / M.
-  const double k = in[c * HW];
-  const __m512d vk = _mm512_set1_pd(k);
-  __m512d s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd();
-  for (size_t n = 0; n < N; ++n) {
-    const float* x = in + (n * C + c) * HW;
-    if (n + 1 < N) prefetch_plane(x + C * HW, HW);
-    chunks8(HW, [&](size_t i, __mmask8 m) {
-      const __m512d d = _mm512_maskz_sub_pd(m, load8(x + i, m), vk);
-      s1 = _mm512_add_pd(s1, d);
-      s2 = _mm512_fmadd_pd(d, d, s2);
-    });
-  }
-  const double t1 = _mm512_reduce_add_pd(s1), t2 = _mm512_reduce_add_pd(s2);
-  const double m = k + t1 / M;
-  const double v = std::max(0.0, (t2 - t1 * t1 / M) / M);
-  const double r = 1.0 / std::sqrt(v + double(eps));
+  const ChannelMoments s = planes_channel_moments(in, c, N, C, HW, eps);
+  const double m = s.mean, r = s.rstd;
   mean[c] = float(m);
-  var[c] = float(v);
+  var[c] = float(s.var);
   rstd[c] = float(r);
   // (x - mean) scale + shift = x scale + (shift - mean scale): in double the cancellation between the two
   // terms costs nothing a float output could show (it would take |mean| / std near 1e8).
@@ -199,6 +184,28 @@ void rows_backward_block(float* dx, float* dgamma, float* dbeta, const float* dy
 }
 
 }  // namespace
+
+// Shifted by the channel's first value k: mean = k + s1 / M, var = (s2 - s1^2 / M) / M, the sums split
+// across 8 double lanes and added in a fixed order.
+ChannelMoments planes_channel_moments(const float* in, size_t c, size_t N, size_t C, size_t HW, float eps) {
+  const double M = double(N * HW);
+  const double k = in[c * HW];
+  const __m512d vk = _mm512_set1_pd(k);
+  __m512d s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd();
+  for (size_t n = 0; n < N; ++n) {
+    const float* x = in + (n * C + c) * HW;
+    if (n + 1 < N) prefetch_plane(x + C * HW, HW);
+    chunks8(HW, [&](size_t i, __mmask8 m) {
+      const __m512d d = _mm512_maskz_sub_pd(m, load8(x + i, m), vk);
+      s1 = _mm512_add_pd(s1, d);
+      s2 = _mm512_fmadd_pd(d, d, s2);
+    });
+  }
+  const double t1 = _mm512_reduce_add_pd(s1), t2 = _mm512_reduce_add_pd(s2);
+  const double m = k + t1 / M;
+  const double v = std::max(0.0, (t2 - t1 * t1 / M) / M);
+  return {m, v, 1.0 / std::sqrt(v + double(eps))};
+}
 
 // OpenMP runs over channels (planes) or blocks of 8 channels (rows): independent outputs.
 void batch_norm_planes_forward(float* out, float* mean, float* var, float* rstd, const float* in,

@@ -23,6 +23,10 @@ KernelPath conv2d_path(const Conv2dDims& d) {
 
 KernelPath batch_norm_path(std::size_t N, std::size_t HW) { return avx512_if(N * HW > 0); }
 
+KernelPath batch_norm_max_pool_path(std::size_t N, std::size_t H, std::size_t W) {
+  return avx512_if(N * H * W > 0 && W <= kBatchNormMaxPoolMaxWidth);
+}
+
 KernelPath max_pool2d_path(const Pool2dDims& d) {
   return avx512_if(d.KH == 2 && d.KW == 2 && d.SH == 2 && d.SW == 2 && d.PH == 0 && d.PW == 0);
 }

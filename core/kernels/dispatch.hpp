@@ -17,6 +17,12 @@ enum class KernelPath { Reference, Avx512 };
 KernelPath conv2d_path(const Conv2dDims& d);
 // Batch norm over (N, C, HW), training forward and backward: any non-empty batch.
 KernelPath batch_norm_path(std::size_t N, std::size_t HW);
+// The fused batch norm + ReLU + 2x2 max pool (batch_norm_pool.hpp) over (N, C, H, W), training: the batch
+// norm's rule, so that it runs the twin whose arithmetic the unfused batch norm runs and gives its bits,
+// for rows up to kBatchNormMaxPoolMaxWidth wide (its backward rebuilds dy four pooled rows at a time on
+// the stack). Wider rows take the portable twin: a few ulps from the unfused AVX-512 batch norm.
+inline constexpr std::size_t kBatchNormMaxPoolMaxWidth = 512;
+KernelPath batch_norm_max_pool_path(std::size_t N, std::size_t H, std::size_t W);
 // Max pooling: the reference networks' 2x2 window, stride 2, no padding.
 KernelPath max_pool2d_path(const Pool2dDims& d);
 // C = op(A) op(B) with alpha 1 and beta 0, not both transposed, from 2^16 multiply-adds (below that

@@ -4,12 +4,20 @@
 #include "xgrad/core/ops/batch_norm.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
+
+#include <xtensor/xstorage.hpp>
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/kernel_args.hpp"
 #include "xgrad/core/kernels/batch_norm.hpp"
+#include "xgrad/core/kernels/batch_norm_pool.hpp"
+#include "xgrad/core/small_object_pool.hpp"
+#include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
 namespace {
@@ -53,6 +61,17 @@ void update_running_stats(Tensor& running_mean, Tensor& running_var, const Tenso
   }
 }
 
+// Inference: the running estimates, copied so that a later training step cannot change the graph, and
+// rstd = 1 / sqrt(running_var + eps) computed in double and rounded.
+std::pair<Tensor, Tensor> running_statistics(const Tensor& running_mean, const Tensor& running_var, float eps) {
+  const std::size_t C = running_mean.numel();
+  Tensor mean = running_mean.clone(), rstd = empty({C});
+  for (std::size_t c = 0; c < C; ++c) {
+    rstd.data()[c] = static_cast<float>(1.0 / std::sqrt(double(running_var.data()[c]) + double(eps)));
+  }
+  return {mean, rstd};
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
@@ -87,11 +106,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   }, {x, weight, relu ? out.detach() : Tensor()});
   }
 
-  // Inference: the running estimates, copied so that a later training step cannot change this graph.
-  Tensor mean = running_mean.clone(), rstd = empty({C});
-  for (std::size_t c = 0; c < C; ++c) {
-    rstd.data()[c] = static_cast<float>(1.0 / std::sqrt(double(running_var.data()[c]) + double(eps)));
-  }
+  const auto statistics = running_statistics(running_mean, running_var, eps);
+  const Tensor mean = statistics.first, rstd = statistics.second;
   kernels::batch_norm_inference(out.data(), x.data(), mean.data(), rstd.data(), data_or_null(weight),
                                 data_or_null(bias), N, C, HW, relu);
   // dx = gamma rstd dy; the statistics are constants.
@@ -103,6 +119,62 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                                                          data_or_null(weight), N, C, HW, data_or_null(y));
                   return TensorList{dx, dgamma, dbeta};
                 }, {x, weight, relu ? out.detach() : Tensor()});
+}
+
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                  const Tensor& weight, const Tensor& bias, bool training, float momentum, float eps,
+                                  const BatchNormExtras& extras) {
+  XGRAD_CHECK(x.defined() && x.dim() == 4, "batch_norm_relu_max_pool2d: expected input of shape (N, C, H, W), got ",
+              x.defined() ? shape_str(x.shape()) : "undefined");
+  const Shape& s = x.shape();
+  const std::size_t N = s[0], C = s[1], H = s[2], W = s[3];
+  XGRAD_CHECK(H >= 2 && W >= 2 && H % 2 == 0 && W % 2 == 0, "batch_norm_relu_max_pool2d: the 2x2 max pool needs ",
+              "an even height and width, got input ", shape_str(s));
+  check_arguments(x, running_mean, running_var, weight, bias, training, momentum, eps, H * W);
+  Tensor out = empty({N, C, H / 2, W / 2});
+  // The winners' positions (h W + w within each plane), as max_pool2d keeps them, only for a backward.
+  using Argmax = xt::uvector<std::int32_t, PoolAllocator<std::int32_t>>;
+  const bool backward = needs_grad({x, weight, bias});
+  auto argmax =
+      backward ? std::allocate_shared<Argmax>(SmallObjectAllocator<Argmax>(), out.numel()) : std::shared_ptr<Argmax>();
+  std::int32_t* winners = argmax ? argmax->data() : nullptr;
+  const float *gamma = data_or_null(weight), *beta = data_or_null(bias);
+
+  if (training) {
+    Tensor mean = empty({C}), var = empty({C}), rstd = empty({C});
+    kernels::batch_norm_relu_max_pool_forward(out.data(), winners, mean.data(), var.data(), rstd.data(), x.data(),
+                                              gamma, beta, N, C, H, W, eps);
+    if (running_mean.defined()) {
+      Tensor rm = running_mean, rv = running_var;
+      update_running_stats(rm, rv, mean, var, N * H * W, momentum, extras);
+    }
+    if (!backward) return out;
+    // The backward rebuilds the BatchNorm's full-size upstream gradient from the pooled one, the pooled
+    // output (the ReLU's mask) and the argmax; then batch_norm_backward's formula.
+    return record(out, "batch_norm_relu_max_pool2d", {x, weight, bias},
+                  [x, mean, rstd, weight, bias, y = out.detach(), argmax, N, C, H, W](const Tensor& g) {
+                    Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
+                    kernels::batch_norm_relu_max_pool_backward(
+                        data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
+                        argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
+                    return TensorList{dx, dgamma, dbeta};
+                  }, {x, weight, out.detach()});
+  }
+
+  const auto statistics = running_statistics(running_mean, running_var, eps);
+  const Tensor mean = statistics.first, rstd = statistics.second;
+  kernels::batch_norm_relu_max_pool_inference(out.data(), winners, x.data(), mean.data(), rstd.data(), gamma, beta,
+                                              N, C, H, W);
+  if (!backward) return out;
+  // dx = gamma rstd dy, dy rebuilt as in training; the statistics are constants.
+  return record(out, "batch_norm_inference_relu_max_pool2d", {x, weight, bias},
+                [x, mean, rstd, weight, bias, y = out.detach(), argmax, N, C, H, W](const Tensor& g) {
+                  Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
+                  kernels::batch_norm_relu_max_pool_inference_backward(
+                      data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
+                      argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
+                  return TensorList{dx, dgamma, dbeta};
+                }, {x, weight, out.detach()});
 }
 
 }  // namespace xgrad

@@ -1,6 +1,7 @@
 // batch_norm: torch.nn.functional.batch_norm as one graph op over x viewed as (N, C, HW), with the fused
-// kernels of core/kernels/batch_norm and an optional fused ReLU. The BatchNorm1d/2d/3d layers hold options,
-// parameters and buffers and call it. Not the TensorFlow forms (moments, batch_normalization): those are in
+// kernels of core/kernels/batch_norm and an optional fused ReLU; batch_norm_relu_max_pool2d, the same
+// followed by a 2x2 max pool. The BatchNorm1d/2d/3d layers hold options, parameters and buffers and call
+// them. Not the TensorFlow forms (moments, batch_normalization): those are in
 // normalization.hpp, composed from primitive ops, and serve as this op's reference in the tests.
 #pragma once
 #include "xgrad/core/tensor.hpp"
@@ -34,5 +35,17 @@ struct BatchNormExtras {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), bool training = false,
                   float momentum = 0.1f, float eps = 1e-5f, const BatchNormExtras& extras = {});
+
+// max_pool2d(relu(batch_norm(x, ...)), 2) as one op (core/kernels/batch_norm_pool.hpp): x (N, C, H, W) with
+// H and W even -> (N, C, H / 2, W / 2). The same values and gradients as the three ops run apart, bit for
+// bit (the same kernels' arithmetic in the same order), and the same running-statistics update; but the
+// full-size activation between them is never stored, nor the full-size gradient the pool's backward
+// writes. Arguments as batch_norm's; extras.relu is implied. An odd H or W is an error (a MaxPool2d(2)
+// apart would drop the last row or column).
+// Graph op names: batch_norm_relu_max_pool2d, batch_norm_inference_relu_max_pool2d.
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
+                                  bool training = false, float momentum = 0.1f, float eps = 1e-5f,
+                                  const BatchNormExtras& extras = {});
 
 }  // namespace xgrad
