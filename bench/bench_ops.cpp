@@ -17,6 +17,7 @@
 
 #include "bench/bench_util.hpp"
 #include "xgrad/core/kernels/batch_norm.hpp"
+#include "xgrad/core/kernels/batch_norm_pool.hpp"
 #include "xgrad/core/kernels/conv2d.hpp"
 #include "xgrad/core/kernels/cpu_features.hpp"
 #include "xgrad/core/kernels/gemm.hpp"
@@ -178,6 +179,41 @@ int main(int argc, char** argv) {
           run("max_pool2d backward", shape, path, T, 0, fast,
               [&] { kernels::max_pool2d_backward(dx.data(), g.data(), argmax.data(), d); });
         }
+      }
+    }
+    // The conv blocks' BatchNorm -> ReLU -> MaxPool2d(2): apart (batch_norm with the ReLU, then the pool;
+    // backward: the pool's fill and scatter, then batch_norm's) and fused (batch_norm_pool.hpp, one pass).
+    for (auto [C, H] : {std::pair{16, 28}, std::pair{32, 14}}) {
+      const std::size_t Nz = N, Cz = C, Hz = H;
+      const kernels::Pool2dDims d{.N = N, .C = C, .H = H, .W = H, .KH = 2, .KW = 2, .SH = 2, .SW = 2, .PH = 0,
+                                  .PW = 0, .OH = H / 2, .OW = H / 2};
+      const std::string shape = "(" + std::to_string(N) + "," + std::to_string(C) + "," + std::to_string(H) + "," +
+                                std::to_string(H) + ")";
+      auto x = random_vector(Nz * Cz * Hz * Hz, 11), g = random_vector(Nz * Cz * Hz * Hz / 4, 12);
+      std::vector<float> y(x.size()), dy(x.size()), dx(x.size()), out(g.size()), mean(C), var(C), rstd(C),
+          gamma(C, 1.5f), beta(C, 0.1f), dgamma(C), dbeta(C);
+      std::vector<std::int32_t> argmax(g.size());
+      for (bool fast : {false, true}) {
+        const std::string path = fast ? "avx512" : "portable";
+        run("bn+relu+maxpool apart forward", shape, path, T, 0, fast, [&] {
+          kernels::batch_norm_forward(y.data(), mean.data(), var.data(), rstd.data(), x.data(), gamma.data(),
+                                      beta.data(), Nz, Cz, Hz * Hz, 1e-5f, true);
+          kernels::max_pool2d_forward(out.data(), argmax.data(), y.data(), d);
+        });
+        run("bn+relu+maxpool apart backward", shape, path, T, 0, fast, [&] {
+          kernels::max_pool2d_backward(dy.data(), g.data(), argmax.data(), d);
+          kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), dy.data(), x.data(), mean.data(),
+                                       rstd.data(), gamma.data(), Nz, Cz, Hz * Hz, y.data());
+        });
+        run("bn+relu+maxpool fused forward", shape, path, T, 0, fast, [&] {
+          kernels::batch_norm_relu_max_pool_forward(out.data(), argmax.data(), mean.data(), var.data(), rstd.data(),
+                                                    x.data(), gamma.data(), beta.data(), Nz, Cz, Hz, Hz, 1e-5f);
+        });
+        run("bn+relu+maxpool fused backward", shape, path, T, 0, fast, [&] {
+          kernels::batch_norm_relu_max_pool_backward(dx.data(), dgamma.data(), dbeta.data(), g.data(), out.data(),
+                                                     argmax.data(), x.data(), mean.data(), rstd.data(),
+                                                     gamma.data(), Nz, Cz, Hz, Hz);
+        });
       }
     }
     // The dense layers' three products, through kernels::gemm (AVX-512 where the CPU has it, else OpenBLAS)

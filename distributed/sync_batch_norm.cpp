@@ -9,6 +9,7 @@
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/ops/activation.hpp"
+#include "xgrad/core/ops/conv_pool.hpp"
 #include "xgrad/distributed/sync_batch_norm_op.hpp"
 
 namespace xgrad::distributed {
@@ -40,12 +41,14 @@ std::string SyncBatchNorm::describe() const {
   if (options_.convention == MomentumConvention::Keras) s << ", momentum_convention=keras";
   if (!options_.unbiased_running_var) s << ", unbiased_running_var=False";
   if (options_.fused_relu) s << ", fused_relu=True";
+  if (options_.fused_max_pool) s << ", fused_max_pool=True";
   s << ", ranks=" << comm_.size() << ')';
   return s.str();
 }
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
   Tensor y = normalize(x);
+  if (options_.fused_max_pool) return max_pool2d(relu(y), 2);
   return options_.fused_relu ? relu(y) : y;
 }
 

@@ -22,7 +22,8 @@ class SyncBatchNorm : public Module {
   explicit SyncBatchNorm(const BatchNormOptions& options, Communicator comm = {});
 
   // With options.fused_relu (a BatchNorm converted from a model that fused its ReLU, an Identity in the
-  // ReLU's place), relu() follows as a separate op: the same values and gradients, not fused.
+  // ReLU's place), relu() follows as a separate op: the same values and gradients, not fused; with
+  // fused_max_pool too, max_pool2d(relu(y), 2) as two ops.
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
   std::shared_ptr<Module> clone() const override { return clone_into(std::make_shared<SyncBatchNorm>(options_, comm_)); }

@@ -27,6 +27,10 @@ BatchNorm::BatchNorm(const char* name, const char* layout, std::vector<std::size
               options.eps);
   XGRAD_CHECK(options.momentum >= 0.0f && options.momentum <= 1.0f, name_, ": momentum must be in [0, 1], got ",
               options.momentum);
+  XGRAD_CHECK(!options.fused_max_pool || options.fused_relu, name_,
+              ": fused_max_pool needs fused_relu (the pool is fused after the ReLU)");
+  XGRAD_CHECK(!options.fused_max_pool || ranks_ == std::vector<std::size_t>{4}, name_,
+              ": fused_max_pool pools (N, C, H, W) input: only BatchNorm2d takes it");
   const Shape c{static_cast<std::size_t>(options.num_features)};
   if (options.affine) {
     weight_ = register_parameter("weight", ones(c));
@@ -47,6 +51,7 @@ std::string BatchNorm::describe() const {
   if (options_.convention == MomentumConvention::Keras) s << ", momentum_convention=keras";
   if (!options_.unbiased_running_var) s << ", unbiased_running_var=False";
   if (options_.fused_relu) s << ", fused_relu=True";
+  if (options_.fused_max_pool) s << ", fused_max_pool=True";
   s << ')';
   return s.str();
 }
@@ -69,6 +74,10 @@ Tensor BatchNorm::forward(const Tensor& x) {
                                .relu = options_.fused_relu};
   // The running estimates are undefined without track_running_stats, so the op updates nothing then.
   Tensor y = call_op([&] {
+    if (options_.fused_max_pool) {
+      return batch_norm_relu_max_pool2d(x, running_mean_, running_var_, weight_, bias_, batch_statistics,
+                                        options_.momentum, options_.eps, extras);
+    }
     return batch_norm(x, running_mean_, running_var_, weight_, bias_, batch_statistics, options_.momentum,
                       options_.eps, extras);
   });

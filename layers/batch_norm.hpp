@@ -26,6 +26,11 @@ struct BatchNormOptions {
   // module after this one, one pass over the activations fewer each way. A model sets it where a ReLU
   // follows (conv_bn_act, the reference networks) and leaves an Identity in the ReLU's place.
   bool fused_relu = false;
+  // Then MaxPool2d(2) (a 2x2 window, stride 2) in the same op (batch_norm_relu_max_pool2d): the same values
+  // and gradients, bit for bit, without the full-size activation between them; the output is
+  // (N, C, H / 2, W / 2), H and W even. Needs fused_relu and a BatchNorm2d. A model sets it where a
+  // MaxPool2d(2) follows the ReLU (the reference networks) and leaves an Identity in the pool's place.
+  bool fused_max_pool = false;
 
   BatchNormOptions() = default;
   explicit BatchNormOptions(int c) : num_features(c) {}  // PyTorch's defaults
@@ -38,7 +43,8 @@ struct BatchNormOptions {
 // running estimates in eval(); then applies weight (gamma) and bias (beta) per channel.
 // Parameters: weight (C), bias (C) when affine. Buffers when track_running_stats: running_mean (C) zeros,
 // running_var (C) ones, num_batches_tracked of shape () (a float count: exact up to 2^24 batches;
-// PyTorch's is int64). Training with a single value per channel (N * H * W == 1) is an error.
+// PyTorch's is int64). Training with a single value per channel (N * H * W == 1) is an error. With
+// fused_max_pool the output is pooled: (N, C, H / 2, W / 2).
 class BatchNorm : public Module {
  public:
   // batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps) with the options'

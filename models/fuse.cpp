@@ -8,6 +8,7 @@
 #include "xgrad/core/kernel_args.hpp"
 #include "xgrad/layers/activations.hpp"
 #include "xgrad/layers/identity.hpp"
+#include "xgrad/layers/pooling.hpp"
 #include "xgrad/models/residual.hpp"
 
 namespace xgrad {
@@ -75,9 +76,16 @@ std::shared_ptr<Sequential> fuse_sequential(const Sequential& model) {
       continue;
     }
     fused->add(name, replacement);
-    // A BatchNorm with a fused ReLU leaves that ReLU behind.
-    std::shared_ptr<Module> rest = bn->options().fused_relu ? std::shared_ptr<Module>(std::make_shared<ReLU>())
-                                                            : std::make_shared<Identity>();
+    // A BatchNorm with a fused ReLU leaves that ReLU behind, and its fused max pool after it.
+    std::shared_ptr<Module> rest = std::make_shared<Identity>();
+    if (bn->options().fused_max_pool) {
+      auto relu_pool = std::make_shared<Sequential>();
+      relu_pool->add(std::make_shared<ReLU>());
+      relu_pool->add(std::make_shared<MaxPool2d>(2));
+      rest = relu_pool;
+    } else if (bn->options().fused_relu) {
+      rest = std::make_shared<ReLU>();
+    }
     fused->add(children[i + 1].first, rest);
     ++i;  // the BatchNorm is consumed
   }

@@ -25,7 +25,8 @@ std::shared_ptr<Dense> fuse_linear_bn_eval(const Dense& dense, const BatchNorm& 
 // A new Sequential for inference in which every Conv2d or Dense directly followed by a BatchNorm is
 // replaced by the fused layer (keeping the conv's name) and the BatchNorm by an Identity (keeping its
 // name and position, as torch.ao.quantization.fuse_modules does), or by a ReLU if the BatchNorm had one
-// fused (BatchNormOptions::fused_relu). Nested Sequentials are fused
+// fused (BatchNormOptions::fused_relu), or by a Sequential of a ReLU and a MaxPool2d(2) if it had both
+// (fused_max_pool). Nested Sequentials are fused
 // recursively; every other module is shared with `model`, not copied. The whole model must be in eval
 // mode.
 std::shared_ptr<Sequential> fuse_conv_bn(const Sequential& model);

@@ -27,12 +27,14 @@ std::shared_ptr<Module> make_relu(Normalization norm) {
 Generator layer_generator(std::uint64_t seed, std::uint64_t k) { return Generator(seed * 1000003ULL + k); }
 
 // The normalization after a layer with `channels` outputs; `spatial` is (H, W) for a conv, {} for dense.
-// A BatchNorm takes the ReLU that follows it into its op (fused_relu).
-std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape& spatial) {
+// A BatchNorm takes the ReLU that follows it into its op (fused_relu), and the MaxPool2d(2) after that
+// when `pooled` (fused_max_pool).
+std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape& spatial, bool pooled) {
   switch (norm) {
     case Normalization::Batch: {
       BatchNormOptions options(channels);
       options.fused_relu = true;
+      options.fused_max_pool = pooled;
       if (spatial.empty()) return std::make_shared<BatchNorm1d>(options);
       return std::make_shared<BatchNorm2d>(options);
     }
@@ -49,21 +51,24 @@ std::shared_ptr<Module> make_norm(Normalization norm, int channels, const Shape&
   return nullptr;
 }
 
-// Conv(3x3, padding 1)-Norm-ReLU, the conv drawing from layer k's stream.
+// Conv(3x3, padding 1)-Norm-ReLU, the conv drawing from layer k's stream; `pooled` when a MaxPool2d(2)
+// follows.
 void add_conv_norm_relu(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
-                        std::uint64_t k) {
+                        std::uint64_t k, bool pooled = false) {
   Generator gen = layer_generator(seed, k);
   net.add(std::make_shared<Conv2d>(Conv2dOptions{.in_channels = in, .out_channels = out, .kernel_size = 3,
                                                  .padding = 1, .bias = norm == Normalization::None},
                                    gen));
-  if (auto m = make_norm(norm, out, {std::size_t(spatial.h), std::size_t(spatial.w)})) net.add(m);
+  if (auto m = make_norm(norm, out, {std::size_t(spatial.h), std::size_t(spatial.w)}, pooled)) net.add(m);
   net.add(make_relu(norm));
 }
 
 void add_conv_block(Sequential& net, int in, int out, Normalization norm, Size2 spatial, std::uint64_t seed,
                     std::uint64_t k) {
-  add_conv_norm_relu(net, in, out, norm, spatial, seed, k);
-  net.add(std::make_shared<MaxPool2d>(2));
+  add_conv_norm_relu(net, in, out, norm, spatial, seed, k, true);
+  // With BatchNorm the pool runs inside its op, and an Identity holds the pool's place (as the ReLU's).
+  if (norm == Normalization::Batch) net.add(std::make_shared<Identity>());
+  else net.add(std::make_shared<MaxPool2d>(2));
 }
 
 }  // namespace
@@ -93,7 +98,7 @@ std::shared_ptr<Sequential> mnist_cnn(Normalization norm, std::uint64_t seed) {
   net->add(std::make_shared<Flatten>());
   Generator g2 = layer_generator(seed, 2);
   net->add(std::make_shared<Dense>(32 * 7 * 7, 128, g2, norm == Normalization::None));
-  if (auto m = make_norm(norm, 128, {})) net->add(m);
+  if (auto m = make_norm(norm, 128, {}, false)) net->add(m);
   net->add(make_relu(norm));
   Generator g3 = layer_generator(seed, 3);
   net->add(std::make_shared<Dense>(128, 10, g3));

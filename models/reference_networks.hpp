@@ -19,8 +19,10 @@ std::string to_string(Normalization norm);
 // Conv(1->16, 3, pad 1)-Norm-ReLU-MaxPool(2), Conv(16->32, 3, pad 1)-Norm-ReLU-MaxPool(2), Flatten,
 // Dense(1568->128)-Norm-ReLU, Dense(128->10). Norm is BatchNorm2d/1d, LayerNorm over (C, H, W) / (128),
 // GroupNorm with 4 groups, or nothing (then the conv and dense layers before it get a bias).
-// With BatchNorm, each ReLU runs fused into the BatchNorm before it (BatchNormOptions::fused_relu) and an
-// Identity holds the ReLU's place, so parameter names are the same for every Norm.
+// With BatchNorm, each ReLU runs fused into the BatchNorm before it (BatchNormOptions::fused_relu), and so
+// does each MaxPool2d(2) after such a ReLU (fused_max_pool), in this network and the CIFAR ones below; an
+// Identity holds the place of each, so names and positions are the same for every Norm and checkpoints
+// saved before the fusion load unchanged.
 std::shared_ptr<Sequential> mnist_cnn(Normalization norm, std::uint64_t seed);
 
 // Ioffe & Szegedy's MNIST experiment: 784-100-100-100-10, sigmoid hidden units, optionally BN before

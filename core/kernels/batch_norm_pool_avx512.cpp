@@ -33,6 +33,13 @@ __mmask16 mask16(std::int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
 }
 
+// Asks for n values from p (a channel's next plane: a few cache lines, too short for the hardware
+// prefetcher to find on its own).
+template <class T>
+inline void prefetch(const T* p, size_t n) {
+  for (size_t i = 0; i < n; i += 64 / sizeof(T)) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
+}
+
 inline __m512d load8(const float* p, __mmask8 m) { return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p)); }
 inline void store8(float* p, __mmask8 m, __m512d v) { _mm256_mask_storeu_ps(p, m, _mm512_cvtpd_ps(v)); }
 
@@ -98,21 +105,24 @@ void forward_channel(float* out, std::int32_t* argmax, float* mean, float* var, 
   const size_t OHW = (H / 2) * (W / 2);
   for (size_t n = 0; n < N; ++n) {
     const size_t p = n * C + c;
+    if (n + 1 < N) prefetch(in + (p + C) * H * W, H * W);
     forward_plane(out + p * OHW, argmax ? argmax + p * OHW : nullptr, in + p * H * W, H, W, scale, offset);
   }
 }
 
 // dy of one plane over its pooled rows [oh0, oh1), that is positions [2 oh0 W, 2 oh1 W), into buf: at
 // window w's argmax, 0 + dout[w] if out[w] > 0, else +0 (what the pool's backward scatters into its zeroed
-// dx, masked by the ReLU); +0 everywhere else. Every position is written: each window's values are
-// duplicated onto its two columns and kept where the position is its argmax.
+// dx, masked by the ReLU); +0 everywhere else. Every position is written: per window, its value goes to
+// the one of its four positions the argmax names, and the even and odd columns are interleaved.
 void rebuild_dy(float* buf, size_t oh0, size_t oh1, const float* dout, const float* out, const std::int32_t* argmax,
                 size_t W) {
   const size_t OW = W / 2;
   const __m512 zero = _mm512_setzero_ps();
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i half_iota = _mm512_srli_epi32(iota, 1);  // lane j reads window j / 2 of the chunk's first 8
-  const __m512i dup[2] = {half_iota, _mm512_add_epi32(half_iota, _mm512_set1_epi32(8))};
+  const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
+  // Lanes 0-15 of (even, odd) interleaved: columns 0-15, then 16-31.
+  const __m512i kLo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i kHi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const int Wi = int(W);
   for (size_t oh = oh0; oh < oh1; ++oh) {
     for (size_t ow = 0; ow < OW; ow += 16) {
       const std::int64_t n = std::int64_t(std::min<size_t>(OW - ow, 16));
@@ -121,14 +131,19 @@ void rebuild_dy(float* buf, size_t oh0, size_t oh1, const float* dout, const flo
       const __m512i at = _mm512_maskz_loadu_epi32(k, argmax + w);
       const __mmask16 pass = _mm512_mask_cmp_ps_mask(k, _mm512_maskz_loadu_ps(k, out + w), zero, _CMP_GT_OQ);
       const __m512 v = _mm512_maskz_mov_ps(pass, _mm512_add_ps(zero, _mm512_maskz_loadu_ps(k, dout + w)));
-      for (size_t h = 2 * oh; h < 2 * oh + 2; ++h) {
-        for (int half = 0; half < 2; ++half) {
-          const size_t p = h * W + 2 * ow + 16 * size_t(half);  // the first of these 16 positions
-          const __m512i pos = _mm512_add_epi32(_mm512_set1_epi32(int(p)), iota);
-          const __mmask16 hit = _mm512_cmpeq_epi32_mask(_mm512_permutexvar_epi32(dup[half], at), pos);
-          _mm512_mask_storeu_ps(buf + (p - 2 * oh0 * W), mask16(2 * n - 16 * half),
-                                _mm512_maskz_mov_ps(hit, _mm512_permutexvar_ps(dup[half], v)));
-        }
+      const size_t p0 = 2 * oh * W + 2 * ow;  // each window's top-left position is p0 + 2 lane
+      const __m512i base = _mm512_add_epi32(_mm512_set1_epi32(int(p0)), lane2);
+      auto at_offset = [&](int d) {  // v where the argmax is the window's position top-left + d, else +0
+        return _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(base, _mm512_set1_epi32(d))), v);
+      };
+      const __m512 v00 = at_offset(0), v01 = at_offset(1), v10 = at_offset(Wi), v11 = at_offset(Wi + 1);
+      float* row0 = buf + (p0 - 2 * oh0 * W);
+      float* row1 = row0 + W;
+      _mm512_mask_storeu_ps(row0, mask16(2 * n), _mm512_permutex2var_ps(v00, kLo, v01));
+      _mm512_mask_storeu_ps(row1, mask16(2 * n), _mm512_permutex2var_ps(v10, kLo, v11));
+      if (n > 8) {
+        _mm512_mask_storeu_ps(row0 + 16, mask16(2 * n - 16), _mm512_permutex2var_ps(v00, kHi, v01));
+        _mm512_mask_storeu_ps(row1 + 16, mask16(2 * n - 16), _mm512_permutex2var_ps(v10, kHi, v11));
       }
     }
   }
@@ -151,6 +166,13 @@ void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout,
   auto pieces = [&](auto&& f) {
     for (size_t n = 0; n < N; ++n) {
       const size_t p = n * C + c;
+      if (n + 1 < N) {  // the next plane's inputs, as planes_backward_channel asks for its own
+        const size_t q = p + C;
+        prefetch(in + q * HW, HW);
+        prefetch(dout + q * OHW, OHW);
+        prefetch(out + q * OHW, OHW);
+        prefetch(argmax + q * OHW, OHW);
+      }
       for (size_t oh = 0; oh < OH; oh += R) {
         const size_t oh_end = std::min(oh + R, OH);
         rebuild_dy(buf, oh, oh_end, dout + p * OHW, out + p * OHW, argmax + p * OHW, W);
