@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "bench/bench_util.hpp"
+#include "xgrad/layers/batch_norm.hpp"
 #include "xgrad/layers/conv2d.hpp"
 #include "xgrad/layers/dense.hpp"
 #include "xgrad/layers/flatten.hpp"
@@ -46,6 +47,9 @@ struct Walk {
       const Size2 s = pool->options().stride.value_or(k);
       H = (H + 2 * std::size_t(p.h) - std::size_t(k.h)) / std::size_t(s.h) + 1;
       W = (W + 2 * std::size_t(p.w) - std::size_t(k.w)) / std::size_t(s.w) + 1;
+    } else if (auto* bn = dynamic_cast<const BatchNorm*>(&m); bn && bn->options().fused_max_pool) {
+      H /= 2;  // the 2x2 max pool it runs inside its op (the pool's place holds an Identity)
+      W /= 2;
     } else if (dynamic_cast<const Flatten*>(&m)) {
       C *= H * W;
       H = W = 1;
