@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "fast_paths.hpp"
@@ -136,8 +137,11 @@ TEST_CASE("fast conv2d is bit-identical across reruns and the op takes it", "[ke
   FastPaths on(true);
   // The weight gradient of the second and third shapes runs by outer products (the third's in 8 chunks of
   // the batch), the first's by dot products.
-  const auto [shape, filters] =
+  // (No structured binding: clang before 16 cannot capture one in a lambda.)
+  const auto row =
       GENERATE(table<Shape, std::size_t>({{{6, 4, 12, 19}, 5}, {{20, 8, 8, 8}, 32}, {{10, 64, 4, 4}, 256}}));
+  const Shape shape = std::get<0>(row);
+  const std::size_t filters = std::get<1>(row);
   auto run = [&shape, filters] {
     Generator gen(7);
     Tensor x = randn(shape, gen).set_requires_grad();
