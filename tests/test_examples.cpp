@@ -192,6 +192,48 @@ TEST_CASE("train_mnist --resume continues a run exactly where its checkpoint lef
                    "' was trained with --schedule none") != std::string::npos);
 }
 
+TEST_CASE("train_mnist --label-smoothing trains on smoothed labels, is recorded, and a resume must match it",
+          "[examples]") {
+  TempDir dir;
+  const std::string data = make_data(dir, "mnist", 300, 100);
+  const std::string common = "--data '" + data + "' --schedule none --epochs 1" + kShortMnist;
+  Run r = run(dir, "train_mnist", common + " --report '" + (dir / "plain.json") + "'");
+  REQUIRE(r.status == 0);
+  r = run(dir, "train_mnist", common + " --label-smoothing 0.5 --checkpoint '" + (dir / "smooth.ckpt") +
+                                  "' --report '" + (dir / "smooth.json") + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json plain = read_json(dir / "plain.json"), smooth = read_json(dir / "smooth.json");
+  CHECK(plain["config"]["label_smoothing"] == 0.0);
+  CHECK(smooth["config"]["label_smoothing"] == 0.5);
+  // Smoothed targets give another loss from the first step on (same seed, same batches).
+  CHECK(plain["epochs"][0]["train_loss"] != smooth["epochs"][0]["train_loss"]);
+
+  r = run(dir, "train_mnist", "--data '" + data + "' --schedule none --epochs 2" + kShortMnist + " --resume '" +
+                                  (dir / "smooth.ckpt") + "'");
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--label-smoothing is 0 but the checkpoint '" + (dir / "smooth.ckpt") +
+                   "' was trained with --label-smoothing 0.5") != std::string::npos);
+}
+
+TEST_CASE("train_mnist --recipe fast sets its measured settings and leaves the flags given alone", "[examples]") {
+  TempDir dir;
+  const std::string data = make_data(dir, "mnist", 300, 100);
+  // --limit given: the recipe's 40,000 images are more than the generated set holds.
+  const Run r = run(dir, "train_mnist", "--data '" + data + "' --recipe fast --limit 256 --lr 0.05 --report '" +
+                                            (dir / "fast.json") + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  const json config = read_json(dir / "fast.json")["config"];
+  CHECK(config["epochs"] == 1);
+  CHECK(config["batch_size"] == 64);
+  CHECK(config["label_smoothing"] == 0.1);
+  CHECK(config["schedule"] == "onecycle");
+  CHECK(config["threads"] == 2);
+  CHECK(config["limit"] == 256);  // given
+  CHECK(config["lr"] == 0.05);    // given
+}
+
 TEST_CASE("the trainers answer bad flags with exit status 2 and the usage", "[examples]") {
   TempDir dir;
   struct Case {

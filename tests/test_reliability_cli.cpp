@@ -47,6 +47,8 @@ TEST_CASE("every example rejects bad command lines with its usage and exit statu
       {"train_cifar10", "--bogus", "The following argument was not expected: --bogus"},
       {"train_cifar10", "--on-nan rollback", "--on-nan: rollback needs --checkpoint"},
       {"train_cifar10", "--weight-decay 2", "--weight-decay: Value 2 not in range"},
+      {"train_mnist", "--label-smoothing 1.5", "--label-smoothing: Value 1.5 not in range 0 to 1"},
+      {"train_cifar10", "--pct-start nan", "--pct-start: Value nan is not a finite number"},
       {"make_synthetic_data", "--format mnist --out x --bogus", "The following argument was not expected: --bogus"},
       {"make_synthetic_data", "--format mnist --out x --train", "--train: 1 required"},
       {"make_synthetic_data", "--format mnist --out x --train 4", "--train: Value 4 not in range 5 to 1000000"},

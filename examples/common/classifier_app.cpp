@@ -28,6 +28,12 @@ void add_classifier_flags(CLI::App& app, ClassifierConfig& c) {
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))
       ->capture_default_str();
   app.add_option("--weight-decay", c.weight_decay, "Weight decay")->check(Number(0.0, 1.0))->capture_default_str();
+  app.add_option("--pct-start", c.pct_start, "onecycle: the share of the steps spent rising to --lr")
+      ->check(Number(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--label-smoothing", c.label_smoothing, "Mixes the training labels with the uniform distribution")
+      ->check(Number(0.0, 1.0))
+      ->capture_default_str();
   app.add_flag("--no-bn", c.no_bn, "The same network without batch normalization");
   app.add_option("--threads", c.threads, "OpenMP threads")->check(Whole(1, 256))->capture_default_str();
   app.add_option("--seed", c.seed, "Seed of weights, shuffling and augmentation")
@@ -95,7 +101,7 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer
       return std::make_unique<StepLR>(optimizer, std::max<std::int64_t>(1, total / 3), 0.1);
     }
     if (c.schedule == "cosine") return std::make_unique<CosineAnnealingLR>(optimizer, total);
-    if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total);
+    if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total, OneCycleOptions{.pct_start = c.pct_start});
   } catch (const Error& e) {
     // The schedule's own message names its arguments; the user needs the flags that made them.
     throw UsageError("--schedule " + c.schedule + " over " + std::to_string(total) + " steps (--epochs " +
@@ -107,18 +113,20 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer
 }
 
 void apply_fast_recipe(ClassifierConfig& c, bool fashion, const std::function<bool(const char*)>& given) {
-  // MNIST: one one-cycle pass at batch 128 (more images per second than 64, the same accuracy after one
-  // epoch; 48,000 images were too few: 99.0% in 2 of 5 seeds); Fashion-MNIST: two passes.
+  // MNIST: one one-cycle pass over the first 40,000 images at batch 64 with label smoothing 0.1 (99.0% in
+  // 10 of 10 seeds; without smoothing 98.8-98.9% at 40,000 images and 99.0% in 3 of 5 seeds at 60,000);
+  // Fashion-MNIST: two passes at batch 128. README, Speed, has the search.
   struct Recipe {
     int epochs;
     std::size_t batch_size, limit;
-    double lr;
+    double lr, label_smoothing;
   };
-  const Recipe r = fashion ? Recipe{2, 128, 0, 0.2} : Recipe{1, 128, 0, 0.15};
+  const Recipe r = fashion ? Recipe{2, 128, 0, 0.2, 0.0} : Recipe{1, 64, 40000, 0.15, 0.1};
   if (!given("--epochs")) c.epochs = r.epochs;
   if (!given("--batch-size")) c.batch_size = r.batch_size;
   if (!given("--limit")) c.limit = r.limit;
   if (!given("--lr")) c.lr = r.lr;
+  if (!given("--label-smoothing")) c.label_smoothing = r.label_smoothing;
   if (!given("--schedule")) c.schedule = "onecycle";
   if (!given("--optimizer")) c.optimizer = "sgd";
   if (!given("--threads")) c.threads = 2;

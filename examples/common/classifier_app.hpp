@@ -26,6 +26,8 @@ struct ClassifierConfig {
   std::string optimizer = "sgd";  // sgd (momentum 0.9) | adam | adamw
   std::string schedule = "onecycle";  // none | step | cosine | onecycle
   double weight_decay = 0;
+  double pct_start = 0.3;        // onecycle: the share of the steps spent rising to lr (torch's pct_start)
+  double label_smoothing = 0;    // cross_entropy's label_smoothing
   bool no_bn = false;
   int threads = 1;
   std::uint64_t seed = 1;

@@ -19,6 +19,7 @@
 #include "examples/common/training.hpp"
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/number_text.hpp"
+#include "xgrad/core/ops/loss.hpp"
 #include "xgrad/models/atomic_file.hpp"
 #include "xgrad/models/checkpoint.hpp"
 #include "xgrad/training/fit.hpp"
@@ -31,6 +32,7 @@ nlohmann::json config_json(const ClassifierConfig& c, const std::string& archite
   return {{"data", c.data},         {"dataset", c.dataset},   {"epochs", c.epochs},
           {"batch_size", c.batch_size}, {"lr", c.lr},         {"optimizer", c.optimizer},
           {"schedule", c.schedule}, {"weight_decay", c.weight_decay}, {"batch_norm", !c.no_bn},
+          {"pct_start", c.pct_start}, {"label_smoothing", c.label_smoothing},
           {"threads", c.threads},   {"seed", c.seed},         {"limit", c.limit},
           {"on_nan", c.on_nan},     {"max_rollbacks", c.max_rollbacks}, {"architecture", architecture}};
 }
@@ -296,6 +298,11 @@ int run_classifier(const ClassifierConfig& c, const std::string& architecture, M
     options.initial_step = skip;
     options.after_backward = dp.average_gradients;
     options.epoch_summary = false;  // the callback prints the trainer's own line
+    if (c.label_smoothing > 0) {
+      options.loss = [smoothing = static_cast<float>(c.label_smoothing)](const Tensor& output, const Batch& batch) {
+        return cross_entropy(output, batch.labels, CrossEntropyOptions{.label_smoothing = smoothing});
+      };
+    }
     try {
       fit(model, train, *run.optimizer, options);
       break;

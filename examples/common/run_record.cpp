@@ -24,6 +24,8 @@ const char* flag_of(const std::string& key) {
   if (key == "schedule") return "--schedule";
   if (key == "optimizer") return "--optimizer";
   if (key == "batch_size") return "--batch-size";
+  if (key == "pct_start") return "--pct-start";
+  if (key == "label_smoothing") return "--label-smoothing";
   return "--epochs";
 }
 
@@ -58,9 +60,11 @@ nlohmann::json settings_record(const ClassifierConfig& c, double lr) {
                             {"weight_decay", c.weight_decay},
                             {"schedule", c.schedule},
                             {"optimizer", c.optimizer},
-                            {"batch_size", c.batch_size}};
+                            {"batch_size", c.batch_size},
+                            {"label_smoothing", c.label_smoothing}};
   // Every schedule but "none" spreads over all the epochs: more epochs would change it.
   if (c.schedule != "none") record["epochs"] = c.epochs;
+  if (c.schedule == "onecycle") record["pct_start"] = c.pct_start;
   return record;
 }
 
@@ -104,12 +108,15 @@ void check_resume(const std::string& path, const nlohmann::json& metadata, const
   if (auto it = metadata.find("settings"); it != metadata.end()) {
     if (!it->is_object()) bad_field(path, "settings", "must be an object");
     // The schedule first: whether "epochs" is recorded depends on it.
-    for (const char* name : {"schedule", "optimizer", "lr", "weight_decay", "batch_size", "epochs"}) {
+    // Checkpoints older than --pct-start and --label-smoothing were trained with their defaults.
+    const nlohmann::json defaults = {{"pct_start", 0.3}, {"label_smoothing", 0.0}};
+    for (const char* name :
+         {"schedule", "optimizer", "lr", "weight_decay", "batch_size", "epochs", "pct_start", "label_smoothing"}) {
       const std::string key = name;
       if (!settings.contains(key)) continue;
       const auto& value = settings[key];
-      if (!it->contains(key)) bad_field(path, "settings/" + key, "is missing");
-      const auto& saved = (*it)[key];
+      if (!it->contains(key) && !defaults.contains(key)) bad_field(path, "settings/" + key, "is missing");
+      const auto& saved = it->contains(key) ? (*it)[key] : defaults[key];
       if (saved.type() != value.type() && !(saved.is_number() && value.is_number())) {
         bad_field(path, "settings/" + key, std::string("must be a ") + value.type_name());
       }

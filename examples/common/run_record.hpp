@@ -24,9 +24,9 @@ class UsageError : public Error {
 // {"name", "sample_shape", "train_size", "test_size", "train_labels_crc32c"}.
 nlohmann::json dataset_record(const std::string& name, const TensorDataset& train, const TensorDataset& test);
 
-// {"lr", "weight_decay", "schedule", "optimizer", "batch_size", "epochs"}; lr is the rate in use (after
-// rollbacks, --lr / 10^k), which a resume must be given; "epochs" only with a schedule (which spreads over
-// them): without one, a resume may train longer.
+// {"lr", "weight_decay", "schedule", "optimizer", "batch_size", "label_smoothing", "epochs", "pct_start"};
+// lr is the rate in use (after rollbacks, --lr / 10^k), which a resume must be given; "epochs" only with a
+// schedule (which spreads over them): without one, a resume may train longer; "pct_start" only with onecycle.
 nlohmann::json settings_record(const ClassifierConfig& config, double lr);
 
 // Checks a checkpoint's metadata before resuming from it: throws UsageError naming the flag for a setting
