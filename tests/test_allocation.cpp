@@ -1,16 +1,15 @@
 // A steady-state training step calls operator new zero times (issue 15): tensor handles, graph nodes and
 // closures come from the small-object pool, shapes and op input lists are inline, tensor data comes from
-// the storage pool. This file replaces the global operator new of its test program with one that counts
-// (every thread's calls), and runs a few warm steps of small conv + BN + ReLU + pool + dense networks.
+// the storage pool. The unit test program has testing/alloc_counter.cpp among its sources, which replaces
+// the global operator new with one that counts (every thread's calls); this file runs a few warm steps of
+// small conv + BN + ReLU + pool + dense networks.
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <vector>
 
+#include "testing/alloc_counter.hpp"
 #include "xgrad/core/small_object_pool.hpp"
 #include "xgrad/core/storage_pool.hpp"
 #include "xgrad/layers/activations.hpp"
@@ -24,46 +23,6 @@
 #include "xgrad/training/train_epoch.hpp"
 #include "xgrad/xgrad.hpp"
 
-namespace {
-std::atomic<std::int64_t> allocation_test_new_calls{0};
-
-void* allocation_test_counted(std::size_t size, std::size_t align) {
-  allocation_test_new_calls.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (size + align - 1) / align * align)
-                                              : std::malloc(size);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t size) { return allocation_test_counted(size, 0); }
-void* operator new[](std::size_t size) { return allocation_test_counted(size, 0); }
-void* operator new(std::size_t size, std::align_val_t a) { return allocation_test_counted(size, std::size_t(a)); }
-void* operator new[](std::size_t size, std::align_val_t a) { return allocation_test_counted(size, std::size_t(a)); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return allocation_test_counted(size, 0);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return allocation_test_counted(size, 0);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-
 using namespace xgrad;
 
 namespace {
@@ -72,9 +31,9 @@ namespace {
 template <class Step>
 std::int64_t new_calls_when_warm(Step&& step, int warm = 3, int counted = 2) {
   for (int i = 0; i < warm; ++i) step();
-  const std::int64_t before = allocation_test_new_calls.load();
+  const std::int64_t before = xgrad::testing::new_calls();
   for (int i = 0; i < counted; ++i) step();
-  return allocation_test_new_calls.load() - before;
+  return xgrad::testing::new_calls() - before;
 }
 
 // conv 1->4 + BN + ReLU + 2x2 max-pool, then dense 64->10: every kind of op of the reference network.
@@ -99,9 +58,9 @@ Labels some_labels(std::size_t n) {
 
 TEST_CASE("the operator new counter of this test program counts", "[allocation]") {
   // Without this, a counter that never counts would pass every case below.
-  const std::int64_t before = allocation_test_new_calls.load();
+  const std::int64_t before = xgrad::testing::new_calls();
   auto p = std::make_unique<std::vector<int>>(10);
-  CHECK(allocation_test_new_calls.load() - before == 2);
+  CHECK(xgrad::testing::new_calls() - before == 2);
 }
 
 TEST_CASE("a warm training step of a small conv + BN + ReLU + pool + dense network calls operator new 0 times",
@@ -157,7 +116,7 @@ TEST_CASE("train_epoch's warm steps, with a shuffling data loader and a schedule
   calls_after_step.reserve(64);
   EpochOptions options{.scheduler = &scheduler};
   options.on_step = [&](std::size_t, double) {
-    calls_after_step.push_back(allocation_test_new_calls.load());
+    calls_after_step.push_back(xgrad::testing::new_calls());
     return true;
   };
   train_epoch(*net, loader, optimizer, options);  // warms the pools
@@ -189,8 +148,8 @@ TEST_CASE("the small-object pool hands a freed block back", "[allocation]") {
   CHECK(small_object_pool_stats().hits == before.hits + 1);
   detail::small_deallocate(b, 33);
   // Past the pooled sizes, blocks come from operator new and go back to it.
-  const std::int64_t calls = allocation_test_new_calls.load();
+  const std::int64_t calls = xgrad::testing::new_calls();
   void* big = detail::small_allocate(detail::kSmallObjectMax + 1);
-  CHECK(allocation_test_new_calls.load() == calls + 1);
+  CHECK(xgrad::testing::new_calls() == calls + 1);
   detail::small_deallocate(big, detail::kSmallObjectMax + 1);
 }

@@ -1,12 +1,12 @@
-// Replaces the global operator new of a benchmark binary to count calls and bytes, so the benchmark can
-// show what a steady-state step still allocates (graph nodes and closures; tensor storage comes from
-// the storage pool). Counting costs two relaxed atomic adds per call.
+// Replaces the global operator new of the program it is compiled into, to count calls and bytes: the
+// benchmarks report `new` per step with it and tests/test_allocation.cpp asserts that a steady-state step
+// makes none. Counting costs two relaxed atomic adds per call; every thread's calls count.
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 
-#include "bench/bench_util.hpp"
+#include "testing/alloc_counter.hpp"
 
 namespace {
 std::atomic<std::int64_t> calls{0}, bytes{0};
@@ -49,7 +49,7 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
-namespace xgrad::bench {
+namespace xgrad::testing {
 std::int64_t new_calls() { return calls.load(std::memory_order_relaxed); }
 std::int64_t new_bytes() { return bytes.load(std::memory_order_relaxed); }
-}  // namespace xgrad::bench
+}  // namespace xgrad::testing
