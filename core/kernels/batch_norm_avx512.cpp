@@ -109,14 +109,10 @@ void planes_backward_channel(float* dx, float* dgamma, float* dbeta, const float
       s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
     });
   }
-  const double sum_dy = _mm512_reduce_add_pd(s_dy), sum_dy_xhat = _mm512_reduce_add_pd(s_dyx) * r;
-  if (dgamma) dgamma[c] = float(sum_dy_xhat);
-  if (dbeta) dbeta[c] = float(sum_dy);
+  const DxCoefficients coef = channel_backward_end(dgamma, dbeta, c, _mm512_reduce_add_pd(s_dy),
+                                                _mm512_reduce_add_pd(s_dyx) * r, g, m, r, M);
   if (!dx) return;
-  // dx = a (dy - sum(dy) / M - xhat sum(dy xhat) / M), a = g rstd, xhat = (x - mean) rstd, expanded in
-  // double to dx = a dy + p x + q with p = -a rstd sum(dy xhat) / M, q = -a sum(dy) / M - p mean.
-  const double a = g * r, p = -a * r * (sum_dy_xhat / M), q = -a * (sum_dy / M) - p * m;
-  const __m512d va = _mm512_set1_pd(a), vp = _mm512_set1_pd(p), vq = _mm512_set1_pd(q);
+  const __m512d va = _mm512_set1_pd(coef.a), vp = _mm512_set1_pd(coef.p), vq = _mm512_set1_pd(coef.q);
   for (size_t n = 0; n < N; ++n) {
     const float* x = in + (n * C + c) * HW;
     const float* gy = dy + (n * C + c) * HW;

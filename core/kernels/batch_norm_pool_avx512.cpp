@@ -190,13 +190,10 @@ void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout,
       s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
     }
   });
-  const double sum_dy = _mm512_reduce_add_pd(s_dy), sum_dy_xhat = _mm512_reduce_add_pd(s_dyx) * r;
-  if (dgamma) dgamma[c] = float(sum_dy_xhat);
-  if (dbeta) dbeta[c] = float(sum_dy);
+  const DxCoefficients coef = channel_backward_end(dgamma, dbeta, c, _mm512_reduce_add_pd(s_dy),
+                                                _mm512_reduce_add_pd(s_dyx) * r, g, m, r, M);
   if (!dx) return;
-  // dx = a dy + p x + q, as planes_backward_channel expands it.
-  const double ga = g * r, pc = -ga * r * (sum_dy_xhat / M), q = -ga * (sum_dy / M) - pc * m;
-  const __m512d va = _mm512_set1_pd(ga), vp = _mm512_set1_pd(pc), vq = _mm512_set1_pd(q);
+  const __m512d va = _mm512_set1_pd(coef.a), vp = _mm512_set1_pd(coef.p), vq = _mm512_set1_pd(coef.q);
   pieces([&](size_t p, size_t a, size_t len) {
     const float* x = in + p * HW + a;
     float* d = dx + p * HW + a;
