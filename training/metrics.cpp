@@ -86,22 +86,21 @@ void TopKAccuracy::update(const Tensor& outputs, const Batch& batch) {
 }
 double TopKAccuracy::compute() const { return seen_ ? double(correct_) / double(seen_) : kNoSamples; }
 
-void MeanSquaredError::update(const Tensor& outputs, const Batch& batch) {
-  const Tensor& t = checked_targets(outputs, batch, "MeanSquaredError");
-  for (std::size_t i = 0; i < t.numel(); ++i) {
-    const double d = double(outputs.data()[i]) - double(t.data()[i]);
-    sum_ += d * d;
-  }
+template <class Error>
+void MeanElementError::add(const Tensor& outputs, const Batch& batch, const char* metric, Error error) {
+  const Tensor& t = checked_targets(outputs, batch, metric);
+  for (std::size_t i = 0; i < t.numel(); ++i) sum_ += error(double(outputs.data()[i]) - double(t.data()[i]));
   count_ += t.numel();
 }
-double MeanSquaredError::compute() const { return count_ ? sum_ / double(count_) : kNoSamples; }
+double MeanElementError::compute() const { return count_ ? sum_ / double(count_) : kNoSamples; }
+
+void MeanSquaredError::update(const Tensor& outputs, const Batch& batch) {
+  add(outputs, batch, "MeanSquaredError", [](double d) { return d * d; });
+}
 
 void MeanAbsoluteError::update(const Tensor& outputs, const Batch& batch) {
-  const Tensor& t = checked_targets(outputs, batch, "MeanAbsoluteError");
-  for (std::size_t i = 0; i < t.numel(); ++i) sum_ += std::fabs(double(outputs.data()[i]) - double(t.data()[i]));
-  count_ += t.numel();
+  add(outputs, batch, "MeanAbsoluteError", [](double d) { return std::fabs(d); });
 }
-double MeanAbsoluteError::compute() const { return count_ ? sum_ / double(count_) : kNoSamples; }
 
 ConfusionMatrix::ConfusionMatrix(std::size_t num_classes) : counts_(num_classes, std::vector<std::size_t>(num_classes)) {
   XGRAD_CHECK(num_classes >= 1, "ConfusionMatrix: num_classes must be >= 1, got 0");

@@ -57,29 +57,35 @@ class TopKAccuracy : public Metric {
   std::size_t k_, correct_ = 0, seen_ = 0;
 };
 
-// Mean of (output - target)^2 ("mse") or |output - target| ("mae") over every element.
-class MeanSquaredError : public Metric {
+// The mean over every element of every batch of a per-element error of output against target; the
+// derived metrics say which error.
+class MeanElementError : public Metric {
  public:
-  std::string name() const override { return "mse"; }
   void reset() override { sum_ = 0, count_ = 0; }
-  void update(const Tensor& outputs, const Batch& batch) override;
   double compute() const override;
+
+ protected:
+  // Adds error(output, target) of every element of outputs against batch.targets (checked to match;
+  // `metric` names the metric in the message).
+  template <class Error>
+  void add(const Tensor& outputs, const Batch& batch, const char* metric, Error error);
 
  private:
   double sum_ = 0;
   std::size_t count_ = 0;
 };
 
-class MeanAbsoluteError : public Metric {
+// Mean of (output - target)^2 ("mse") or |output - target| ("mae") over every element.
+class MeanSquaredError : public MeanElementError {
+ public:
+  std::string name() const override { return "mse"; }
+  void update(const Tensor& outputs, const Batch& batch) override;
+};
+
+class MeanAbsoluteError : public MeanElementError {
  public:
   std::string name() const override { return "mae"; }
-  void reset() override { sum_ = 0, count_ = 0; }
   void update(const Tensor& outputs, const Batch& batch) override;
-  double compute() const override;
-
- private:
-  double sum_ = 0;
-  std::size_t count_ = 0;
 };
 
 // counts()[true class][predicted class]; compute() is the accuracy (the trace over the total).
