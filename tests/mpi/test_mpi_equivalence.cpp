@@ -5,7 +5,7 @@
 // 76 (last batch 3 per rank at 4 ranks): BN over 2 samples maps any two values to -1 and +1, and its
 // gradient amplifies the rounding differences of the layers before it a thousandfold (measured 2e-3 on 74):
 // ill-conditioned, not a wrong sum, and no one trains per-rank BN at 2 samples. Every rank's parameters and buffers must be bit-identical after every
-// step. The measured maxima are printed (rank 0).
+// step. The measured maxima are printed (rank 0). A clone() of a SyncBatchNorm network trains the same way.
 #include <catch2/catch.hpp>
 #include <cstdio>
 
@@ -170,4 +170,32 @@ TEST_CASE("GradientAverager: the weighted mean of the ranks' gradients, the same
   }
   CHECK(results[0] == results[1]);
   CHECK(results[1] == results[2]);
+}
+
+TEST_CASE("clone() of a network with SyncBatchNorm syncs over the same ranks, on parameters of its own",
+          "[mpi][sync_batch_norm]") {
+  const Communicator world = Communicator::world();
+  auto net = small_net(batch_norm(), 5);
+  REQUIRE(distributed::convert_sync_batchnorm(*net, world) == 2);
+  const std::vector<float> before = flat(*net, true);
+  auto copy = net->clone();
+  std::size_t syncs = 0;
+  for (const auto& [name, m] : copy->named_modules()) {
+    if (const auto* s = dynamic_cast<const distributed::SyncBatchNorm*>(m)) {
+      ++syncs;
+      CHECK(s->communicator().size() == world.size());
+      CHECK(s->communicator().rank() == world.rank());
+    }
+  }
+  CHECK(syncs == 2);
+  // The clone trained at N ranks matches one process at N * B: its statistics are the global batch's. A
+  // clone whose BN had lost the communicator would normalize each rank's slice and miss by far more.
+  auto reference = small_net(batch_norm(), 5);
+  const Measured m = compare(*copy, *reference, world, true, 74);
+  CHECK(m.loss <= kTolerance);
+  CHECK(m.weights <= kTolerance);
+  CHECK(m.identical);
+  // Training the clone left the original's parameters and buffers as they were.
+  CHECK(!differs_from_root(flat(*net, true), world));
+  CHECK(flat(*net, true) == before);
 }
