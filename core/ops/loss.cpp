@@ -1,5 +1,6 @@
 // Losses, each forward followed by its backward. cross_entropy fuses log_softmax and the negative
-// log-likelihood, so its backward is the short (softmax - onehot) instead of two ops' worth.
+// log-likelihood (with label smoothing, if asked), so its backward is the short (softmax - target) instead
+// of several ops' worth.
 #include "xgrad/core/ops/loss.hpp"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "xgrad/core/autograd.hpp"
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/ops/cross_entropy_fused.hpp"
 #include "xgrad/core/storage_pool.hpp"
 
 namespace xgrad {
@@ -39,7 +41,8 @@ Tensor reduce_losses(std::span<const double> losses, const Shape& none_shape, Re
 
 }  // namespace
 
-Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduction) {
+Tensor detail::fused_cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduction,
+                                   float label_smoothing) {
   XGRAD_CHECK(logits.defined(), "cross_entropy: the logits are undefined");
   XGRAD_CHECK(logits.dim() == 2, "cross_entropy: logits must be (N, C), got shape ",
               shape_str(logits.shape()));
@@ -50,7 +53,10 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
     XGRAD_CHECK(labels[n] >= 0 && static_cast<std::size_t>(labels[n]) < C, "cross_entropy: label ", labels[n],
                 " at index ", n, " is outside [0, ", C, ") for logits of shape ", shape_str(logits.shape()));
   }
-  // loss_n = lse_n - x[n, label_n], lse_n = m + log sum_c exp(x[n, c] - m), m = max_c x[n, c].
+  // The target of row n: (1 - eps) at label_n plus eps / C everywhere (torch's label smoothing), so
+  // loss_n = lse_n - (1 - eps) x[n, label_n] - eps / C sum_c x[n, c],
+  // lse_n = m + log sum_c exp(x[n, c] - m), m = max_c x[n, c]. Without smoothing, lse_n - x[n, label_n].
+  const double eps = label_smoothing, on = 1.0 - eps, off = eps / double(C);
   const float* x = logits.data();
   PoolVector<double> lse(N), losses(N);  // from the storage pool: a training step allocates nothing
   for (std::size_t n = 0; n < N; ++n) {
@@ -61,12 +67,17 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
     for (std::size_t c = 0; c < C; ++c) total += std::exp(double(row[c]) - m);
     lse[n] = m + std::log(total);
     losses[n] = lse[n] - row[labels[n]];
+    if (eps != 0.0) {
+      double row_sum = 0.0;
+      for (std::size_t c = 0; c < C; ++c) row_sum += row[c];
+      losses[n] = lse[n] - on * row[labels[n]] - off * row_sum;
+    }
   }
   Tensor out = reduce_losses(losses, {N}, reduction);
   if (!needs_grad({logits})) return out;
-  // dx[n, c] = w_n (softmax(x)[n, c] - [c == label_n]), softmax = exp(x - lse).
+  // dx[n, c] = w_n (softmax(x)[n, c] - target[n, c]), softmax = exp(x - lse).
   auto backward = [logits, labels = PoolVector<std::int32_t>(labels.begin(), labels.end()), lse = std::move(lse),
-                   reduction](const Tensor& g) {
+                   reduction, on, off](const Tensor& g) {
     const std::size_t N = logits.size(0), C = logits.size(1);
     Tensor dx = empty(logits.shape());
     const float* x = logits.data();
@@ -75,12 +86,17 @@ Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduc
       const double w = upstream_weight(g, n, N, reduction);
       for (std::size_t c = 0; c < C; ++c) {
         const double p = std::exp(double(x[n * C + c]) - lse[n]);
-        d[n * C + c] = static_cast<float>(w * (p - (static_cast<std::size_t>(labels[n]) == c ? 1.0 : 0.0)));
+        const double target = (static_cast<std::size_t>(labels[n]) == c ? on : 0.0) + off;
+        d[n * C + c] = static_cast<float>(w * (p - target));
       }
     }
     return TensorList{dx};
   };
   return record(out, "cross_entropy", {logits}, std::move(backward), {logits});
+}
+
+Tensor cross_entropy(const Tensor& logits, const Labels& labels, Reduction reduction) {
+  return detail::fused_cross_entropy(logits, labels, reduction, 0.0f);
 }
 
 Tensor mse_loss(const Tensor& a, const Tensor& b, Reduction reduction) {

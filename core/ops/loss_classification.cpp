@@ -10,6 +10,7 @@
 #include "xgrad/core/error.hpp"
 #include "xgrad/core/ops/activation.hpp"
 #include "xgrad/core/ops/comparison.hpp"
+#include "xgrad/core/ops/cross_entropy_fused.hpp"
 #include "xgrad/core/ops/elementwise.hpp"
 #include "xgrad/core/ops/indexing.hpp"
 #include "xgrad/core/ops/loss.hpp"
@@ -74,9 +75,8 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& labels, const CrossEntrop
 Tensor cross_entropy(const Tensor& logits, const Labels& labels, const CrossEntropyOptions& o) {
   XGRAD_CHECK(o.label_smoothing >= 0.0f && o.label_smoothing <= 1.0f, "cross_entropy: label_smoothing ",
               o.label_smoothing, " is outside [0, 1]");
-  const bool plain = !o.weight.defined() && o.label_smoothing == 0.0f &&
-                     std::find(labels.begin(), labels.end(), o.ignore_index) == labels.end();
-  if (plain) return cross_entropy(logits, labels, o.reduction);  // the fused path, bit for bit
+  const bool plain = !o.weight.defined() && std::find(labels.begin(), labels.end(), o.ignore_index) == labels.end();
+  if (plain) return detail::fused_cross_entropy(logits, labels, o.reduction, o.label_smoothing);
   const Tensor log_probs = log_softmax(logits, 1);
   const Tensor loss = nll(log_probs, labels, o, "cross_entropy");
   if (o.label_smoothing == 0.0f) return loss;
