@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -140,39 +141,34 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   std::int32_t* winners = argmax ? argmax->data() : nullptr;
   const float *gamma = data_or_null(weight), *beta = data_or_null(bias);
 
+  Tensor mean, rstd;
   if (training) {
-    Tensor mean = empty({C}), var = empty({C}), rstd = empty({C});
+    Tensor var = empty({C});
+    mean = empty({C});
+    rstd = empty({C});
     kernels::batch_norm_relu_max_pool_forward(out.data(), winners, mean.data(), var.data(), rstd.data(), x.data(),
                                               gamma, beta, N, C, H, W, eps);
     if (running_mean.defined()) {
       Tensor rm = running_mean, rv = running_var;
       update_running_stats(rm, rv, mean, var, N * H * W, momentum, extras);
     }
-    if (!backward) return out;
-    // The backward rebuilds the BatchNorm's full-size upstream gradient from the pooled one, the pooled
-    // output (the ReLU's mask) and the argmax; then batch_norm_backward's formula.
-    return record(out, "batch_norm_relu_max_pool2d", {x, weight, bias},
-                  [x, mean, rstd, weight, bias, y = out.detach(), argmax, N, C, H, W](const Tensor& g) {
-                    Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
-                    kernels::batch_norm_relu_max_pool_backward(
-                        data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
-                        argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
-                    return TensorList{dx, dgamma, dbeta};
-                  }, {x, weight, out.detach()});
+  } else {
+    std::tie(mean, rstd) = running_statistics(running_mean, running_var, eps);
+    kernels::batch_norm_relu_max_pool_inference(out.data(), winners, x.data(), mean.data(), rstd.data(), gamma, beta,
+                                                N, C, H, W);
   }
-
-  const auto statistics = running_statistics(running_mean, running_var, eps);
-  const Tensor mean = statistics.first, rstd = statistics.second;
-  kernels::batch_norm_relu_max_pool_inference(out.data(), winners, x.data(), mean.data(), rstd.data(), gamma, beta,
-                                              N, C, H, W);
   if (!backward) return out;
-  // dx = gamma rstd dy, dy rebuilt as in training; the statistics are constants.
-  return record(out, "batch_norm_inference_relu_max_pool2d", {x, weight, bias},
-                [x, mean, rstd, weight, bias, y = out.detach(), argmax, N, C, H, W](const Tensor& g) {
+  // The backward rebuilds the BatchNorm's full-size upstream gradient from the pooled one, the pooled output
+  // (the ReLU's mask) and the argmax; then batch_norm_backward's formula in training, and dx = gamma rstd dy
+  // in inference (the statistics are constants). The two kernels take the same arguments.
+  const auto kernel =
+      training ? kernels::batch_norm_relu_max_pool_backward : kernels::batch_norm_relu_max_pool_inference_backward;
+  const char* name = training ? "batch_norm_relu_max_pool2d" : "batch_norm_inference_relu_max_pool2d";
+  return record(out, name, {x, weight, bias},
+                [x, mean, rstd, weight, bias, y = out.detach(), argmax, N, C, H, W, kernel](const Tensor& g) {
                   Tensor dx = grad_buffer(x), dgamma = grad_buffer(weight), dbeta = grad_buffer(bias);
-                  kernels::batch_norm_relu_max_pool_inference_backward(
-                      data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
-                      argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
+                  kernel(data_or_null(dx), data_or_null(dgamma), data_or_null(dbeta), g.data(), y.data(),
+                         argmax->data(), x.data(), mean.data(), rstd.data(), data_or_null(weight), N, C, H, W);
                   return TensorList{dx, dgamma, dbeta};
                 }, {x, weight, out.detach()});
 }
