@@ -10,6 +10,8 @@
 
 namespace xgrad::checkpoint_format {
 
+// What was found instead of the expected value, for messages: the type, and a short rendering of a scalar.
+std::string found(const Json& j);
 std::string child(const std::string& at, const std::string& key);  // at + "/" + key as a pointer token
 std::string child(const std::string& at, std::size_t index);
 const Json& member(const Json& object, const std::string& key, const std::string& at);  // must be present
