@@ -14,7 +14,7 @@ foreach(folder ${XGRAD_LIBRARY_FOLDERS})
           FILES_MATCHING PATTERN "*.hpp"
           PATTERN "kernels" EXCLUDE PATTERN "tensor_impl.hpp" EXCLUDE PATTERN "kernel_args.hpp" EXCLUDE
           PATTERN "storage_pool.hpp" EXCLUDE PATTERN "binary_file.hpp" EXCLUDE
-          PATTERN "checkpoint_format.hpp" EXCLUDE)
+          PATTERN "checkpoint_format.hpp" EXCLUDE PATTERN "checkpoint_json.hpp" EXCLUDE)
 endforeach()
 
 set(XGRAD_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/xgrad)
