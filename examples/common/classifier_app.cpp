@@ -101,7 +101,9 @@ std::unique_ptr<LRScheduler> make_scheduler(const ClassifierConfig& c, Optimizer
       return std::make_unique<StepLR>(optimizer, std::max<std::int64_t>(1, total / 3), 0.1);
     }
     if (c.schedule == "cosine") return std::make_unique<CosineAnnealingLR>(optimizer, total);
-    if (c.schedule == "onecycle") return std::make_unique<OneCycleLR>(optimizer, c.lr, total, OneCycleOptions{.pct_start = c.pct_start});
+    if (c.schedule == "onecycle") {
+      return std::make_unique<OneCycleLR>(optimizer, c.lr, total, OneCycleOptions{.pct_start = c.pct_start});
+    }
   } catch (const Error& e) {
     // The schedule's own message names its arguments; the user needs the flags that made them.
     throw UsageError("--schedule " + c.schedule + " over " + std::to_string(total) + " steps (--epochs " +

@@ -109,7 +109,8 @@ void check_resume(const std::string& path, const nlohmann::json& metadata, const
     if (!it->is_object()) bad_field(path, "settings", "must be an object");
     // The schedule first: whether "epochs" is recorded depends on it.
     // Checkpoints older than --pct-start and --label-smoothing were trained with their defaults.
-    const nlohmann::json defaults = {{"pct_start", 0.3}, {"label_smoothing", 0.0}};
+    const ClassifierConfig fresh;
+    const nlohmann::json defaults = {{"pct_start", fresh.pct_start}, {"label_smoothing", fresh.label_smoothing}};
     for (const char* name :
          {"schedule", "optimizer", "lr", "weight_decay", "batch_size", "epochs", "pct_start", "label_smoothing"}) {
       const std::string key = name;
