@@ -4,9 +4,10 @@
 // the unfused AVX-512 kernels; against the portable twins they agree to a few ulps, as the unfused ones do.
 // Forward: per window row, the two input rows go through y = relu(fma(x, scale, offset)) (in double,
 // rounded once) and straight into the pool's comparisons. Backward: the full-size dy is rebuilt one piece
-// of a plane at a time (whole pooled rows, the whole plane up to 16 KB) in a buffer on the stack, and the
-// unfused backward's 8-lane chunks run over that piece: pieces start and end on multiples of 8, so every
-// value lands in the same lane, in the same order, as over the whole plane.
+// of a plane at a time (whole pooled rows, the whole plane up to 16 KB) into dx, and the unfused
+// backward's 8-lane chunks run over that piece while it is in L1: pieces start and end on multiples of 8,
+// so every value lands in the same lane, in the same order, as over the whole plane. The second pass
+// reads dy back from dx and writes dx over it.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -150,7 +151,9 @@ void rebuild_dy(float* buf, size_t oh0, size_t oh1, const float* dout, const flo
 }
 
 // Channel c of the training backward: batch_norm_avx512.cpp's planes_backward_channel with dy read from
-// the rebuilt pieces (already masked by the ReLU) instead of a full-size dy and relu_out.
+// the rebuilt pieces (already masked by the ReLU) instead of a full-size dy and relu_out. The first pass
+// rebuilds dy into dx (into a buffer on the stack when dx is not wanted) and takes its sums; the second
+// reads it back from dx and overwrites it in place, element by element.
 void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout, const float* out,
                       const std::int32_t* argmax, const float* in, const float* mean, const float* rstd,
                       const float* gamma, size_t N, size_t C, size_t H, size_t W, size_t c) {
@@ -161,47 +164,42 @@ void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout,
   // A piece is R pooled rows, 2 R W positions: R a multiple of 4 makes it a multiple of 8 long.
   const size_t R = 4 * (kPiece / (8 * W));
   alignas(64) float buf[kPiece];
-  // Calls f(plane, offset in the plane, length) over the pieces of channel c's planes, in order, with the
-  // piece's dy in buf.
-  auto pieces = [&](auto&& f) {
-    for (size_t n = 0; n < N; ++n) {
-      const size_t p = n * C + c;
-      if (n + 1 < N) {  // the next plane's inputs, as planes_backward_channel asks for its own
-        const size_t q = p + C;
-        prefetch(in + q * HW, HW);
-        prefetch(dout + q * OHW, OHW);
-        prefetch(out + q * OHW, OHW);
-        prefetch(argmax + q * OHW, OHW);
-      }
-      for (size_t oh = 0; oh < OH; oh += R) {
-        const size_t oh_end = std::min(oh + R, OH);
-        rebuild_dy(buf, oh, oh_end, dout + p * OHW, out + p * OHW, argmax + p * OHW, W);
-        f(p, 2 * oh * W, 2 * (oh_end - oh) * W);
-      }
-    }
-  };
   __m512d s_dy = _mm512_setzero_pd(), s_dyx = _mm512_setzero_pd();
-  pieces([&](size_t p, size_t a, size_t len) {
-    const float* x = in + p * HW + a;
-    for (size_t i = 0; i < len; i += 8) {
-      const __mmask8 k = mask8(len - i);
-      const __m512d gv = load8(buf + i, k);
-      s_dy = _mm512_add_pd(s_dy, gv);
-      s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
+  for (size_t n = 0; n < N; ++n) {
+    const size_t p = n * C + c;
+    if (n + 1 < N) {  // the next plane's inputs, as planes_backward_channel asks for its own
+      const size_t q = p + C;
+      prefetch(in + q * HW, HW);
+      prefetch(dout + q * OHW, OHW);
+      prefetch(out + q * OHW, OHW);
+      prefetch(argmax + q * OHW, OHW);
     }
-  });
+    for (size_t oh = 0; oh < OH; oh += R) {
+      const size_t oh_end = std::min(oh + R, OH), a = 2 * oh * W, len = 2 * (oh_end - oh) * W;
+      float* dy = dx ? dx + p * HW + a : buf;
+      rebuild_dy(dy, oh, oh_end, dout + p * OHW, out + p * OHW, argmax + p * OHW, W);
+      const float* x = in + p * HW + a;
+      for (size_t i = 0; i < len; i += 8) {
+        const __mmask8 k = mask8(len - i);
+        const __m512d gv = load8(dy + i, k);
+        s_dy = _mm512_add_pd(s_dy, gv);
+        s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
+      }
+    }
+  }
   const DxCoefficients coef = channel_backward_end(dgamma, dbeta, c, _mm512_reduce_add_pd(s_dy),
                                                 _mm512_reduce_add_pd(s_dyx) * r, g, m, r, M);
   if (!dx) return;
   const __m512d va = _mm512_set1_pd(coef.a), vp = _mm512_set1_pd(coef.p), vq = _mm512_set1_pd(coef.q);
-  pieces([&](size_t p, size_t a, size_t len) {
-    const float* x = in + p * HW + a;
-    float* d = dx + p * HW + a;
-    for (size_t i = 0; i < len; i += 8) {
-      const __mmask8 k = mask8(len - i);
-      store8(d + i, k, _mm512_fmadd_pd(load8(buf + i, k), va, _mm512_fmadd_pd(load8(x + i, k), vp, vq)));
+  for (size_t n = 0; n < N; ++n) {
+    const size_t p = n * C + c;
+    const float* x = in + p * HW;
+    float* d = dx + p * HW;
+    for (size_t i = 0; i < HW; i += 8) {
+      const __mmask8 k = mask8(HW - i);
+      store8(d + i, k, _mm512_fmadd_pd(load8(d + i, k), va, _mm512_fmadd_pd(load8(x + i, k), vp, vq)));
     }
-  });
+  }
 }
 
 }  // namespace
