@@ -60,20 +60,23 @@ int make_slots(Slot* slots, int rows, int width, int src_width) {
 }
 
 // Copies a (planes, rows, cols) block into a zero-padded (planes, rows + 2 top, cols + 2 left) one
-// (top/left padding on both sides), then zeroes the slack after it.
+// (top/left padding on both sides), then zeroes the slack after it. Each padded row is written whole, 16
+// columns at a time: a masked load takes the source columns that fall in the chunk, the rest are zeros.
 void pad_planes(float* dst, const float* src, int planes, int rows, int cols, int top, int left) {
   const int Hp = rows + 2 * top, Wp = cols + 2 * left;
   for (int p = 0; p < planes; ++p) {
     float* plane = dst + size_t(p) * Hp * Wp;
     const float* in = src + size_t(p) * rows * cols;
-    std::memset(plane, 0, sizeof(float) * size_t(top) * Wp);
-    for (int r = 0; r < rows; ++r) {
-      float* row = plane + size_t(r + top) * Wp;
-      for (int c = 0; c < left; ++c) row[c] = 0.0f;
-      std::memcpy(row + left, in + size_t(r) * cols, sizeof(float) * size_t(cols));
-      for (int c = left + cols; c < Wp; ++c) row[c] = 0.0f;
+    for (int r = 0; r < Hp; ++r) {
+      const bool inside = r >= top && r < top + rows;
+      const float* in_row = in + size_t(inside ? r - top : 0) * cols;
+      for (int j = 0; j < Wp; j += kLanes) {
+        // Lane l is source column j + l - left: in the row when left - j <= l < left + cols - j.
+        const __mmask16 take = inside ? __mmask16(tail_mask(left + cols - j) & ~tail_mask(left - j)) : 0;
+        const __m512 v = _mm512_maskz_loadu_ps(take, in_row + (j - left));
+        _mm512_mask_storeu_ps(plane + size_t(r) * Wp + j, tail_mask(Wp - j), v);
+      }
     }
-    std::memset(plane + size_t(top + rows) * Wp, 0, sizeof(float) * size_t(top) * Wp);
   }
   std::memset(dst + size_t(planes) * Hp * Wp, 0, sizeof(float) * kSlack);
 }
@@ -157,6 +160,49 @@ void backward_input(float* din, const float* dout, const float* weight, float* w
 
 namespace {
 
+// The low (high) 64-bit pairs of a and b's 128-bit lanes, interleaved.
+__m512 pairs(__m512 a, __m512 b, bool high) {
+  const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
+  return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
+}
+
+// dst[j, i] = src[i, j] for 16 rows i and the first `cols` (at most 16) columns j, with a register
+// transpose: rows of 4 x 4 pairs, then 128-bit lanes across the row groups.
+void transpose_block(float* dst, size_t ld_dst, const float* src, size_t ld_src, int cols) {
+  const __mmask16 load = tail_mask(cols);
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(load, src + i * ld_src);
+  // t[4 g + c], row group g (rows 4g..4g+3): lane L holds column 4 L + c of the group's four rows.
+  for (int g = 0; g < 4; ++g) {
+    const __m512 lo01 = _mm512_unpacklo_ps(r[4 * g], r[4 * g + 1]), hi01 = _mm512_unpackhi_ps(r[4 * g], r[4 * g + 1]);
+    const __m512 lo23 = _mm512_unpacklo_ps(r[4 * g + 2], r[4 * g + 3]);
+    const __m512 hi23 = _mm512_unpackhi_ps(r[4 * g + 2], r[4 * g + 3]);
+    t[4 * g] = pairs(lo01, lo23, false);
+    t[4 * g + 1] = pairs(lo01, lo23, true);
+    t[4 * g + 2] = pairs(hi01, hi23, false);
+    t[4 * g + 3] = pairs(hi01, hi23, true);
+  }
+  // Column 4 L + c: lane L of t[c], t[4 + c], t[8 + c], t[12 + c].
+  for (int c = 0; c < 4; ++c) {
+    const __m512 even01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0x88), odd01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0xDD);
+    const __m512 even23 = _mm512_shuffle_f32x4(t[8 + c], t[12 + c], 0x88);
+    const __m512 odd23 = _mm512_shuffle_f32x4(t[8 + c], t[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(even01, even23, 0x88);       // L = 0
+    r[4 + c] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);     // L = 1
+    r[8 + c] = _mm512_shuffle_f32x4(even01, even23, 0xDD);   // L = 2
+    r[12 + c] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);    // L = 3
+  }
+  for (int j = 0; j < cols && j < 16; ++j) _mm512_storeu_ps(dst + j * ld_dst, r[j]);
+}
+
+// The sum over the chunks of 8 floats at p + c stride (those `k` names, zero elsewhere), each in double in
+// chunk order, rounded once: what a scalar sum += p[c stride] in a loop over c gives, 8 at a time.
+__m256 chunk_sum8(const float* p, size_t stride, int chunks, __mmask8 k) {
+  __m512d sum = _mm512_setzero_pd();
+  for (int c = 0; c < chunks; ++c) sum = _mm512_add_pd(sum, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, p + c * stride)));
+  return _mm512_cvtpd_ps(sum);
+}
+
 // backward_weight by outer products (weight_by_outer_products): the chunks' partial sums as (K, O) in
 // `partial`, from `gt`, the output gradient copied with its channels last.
 void weight_outer(float* partial, float* gt, const float* dout, const float* xpad, const int* tap, int chunks,
@@ -164,15 +210,13 @@ void weight_outer(float* partial, float* gt, const float* dout, const float* xpa
   const Geometry g = geometry(d);
   const int K = d.C * d.KH * d.KW, P = d.OH * d.OW;
   const size_t image = size_t(P) * d.O, w_size = size_t(d.O) * K;
-  // gt[n, p, o] = dout[n, o, p], 16 positions at a time: the 16 rows of gt being written stay in cache.
+  // gt[n, p, o] = dout[n, o, p], in blocks of 16 channels x 16 positions (O is a multiple of 16).
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < d.N; ++n) {
     for (int p0 = 0; p0 < P; p0 += kLanes) {
-      const int pn = P - p0 < kLanes ? P - p0 : kLanes;
-      for (int o = 0; o < d.O; ++o) {
-        const float* src = dout + n * image + size_t(o) * P + p0;
-        float* dst = gt + n * image + size_t(p0) * d.O + o;
-        for (int p = 0; p < pn; ++p) dst[size_t(p) * d.O] = src[p];
+      for (int o0 = 0; o0 < d.O; o0 += kLanes) {
+        transpose_block(gt + n * image + size_t(p0) * d.O + o0, d.O, dout + n * image + size_t(o0) * P + p0, P,
+                        P - p0);
       }
     }
   }
@@ -224,16 +268,19 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
   }
   if (weight_by_outer_products(d)) {
     weight_outer(partial, partial + size_t(chunks) * w_size, dout, xpad, tap, chunks, d);
-    // dweight[o, k] = sum of the chunks' partial[k, o] in chunk order, in double; 16 taps at a time, so
-    // that the chunks' rows being read stay in cache (chunks x 16 x O floats) and each write fills a line.
+    // dweight[o, k] = sum of the chunks' partial[k, o] in chunk order, in double, 8 channels at a time;
+    // 16 taps at a time, so that the chunks' rows being read stay in cache (chunks x 16 x O floats) and
+    // each write fills a line.
 #pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
     for (int k0 = 0; k0 < K; k0 += 16) {
       const int kn = K - k0 < 16 ? K - k0 : 16;
-      for (int o = 0; o < d.O; ++o) {
+      for (int o0 = 0; o0 < d.O; o0 += 8) {
+        alignas(32) float tile[16][8];
         for (int k = k0; k < k0 + kn; ++k) {
-          double sum = 0.0;
-          for (int c = 0; c < chunks; ++c) sum += partial[c * w_size + size_t(k) * d.O + o];
-          dweight[size_t(o) * K + k] = static_cast<float>(sum);
+          _mm256_store_ps(tile[k - k0], chunk_sum8(partial + size_t(k) * d.O + o0, w_size, chunks, 0xFF));
+        }
+        for (int o = o0; o < o0 + 8; ++o) {
+          for (int k = k0; k < k0 + kn; ++k) dweight[size_t(o) * K + k] = tile[k - k0][o - o0];
         }
       }
     }
@@ -256,12 +303,11 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
     for (int o = 0; o < o4; o += 4) tile_row(std::integral_constant<int, 4>(), o);
     for (int o = o4; o < d.O; ++o) tile_row(std::integral_constant<int, 1>(), o);
   }
-  // dweight = sum of the chunks' partials in chunk order, in double.
+  // dweight = sum of the chunks' partials in chunk order, in double, 8 at a time.
 #pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
-  for (size_t i = 0; i < w_size; ++i) {
-    double sum = 0.0;
-    for (int c = 0; c < chunks; ++c) sum += partial[c * w_size + i];
-    dweight[i] = static_cast<float>(sum);
+  for (size_t i = 0; i < w_size; i += 8) {
+    const __mmask8 k = w_size - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (w_size - i)) - 1u);
+    _mm256_mask_storeu_ps(dweight + i, k, chunk_sum8(partial + i, w_size, chunks, k));
   }
 }
 
