@@ -17,27 +17,18 @@
 
 #include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
+#include "xgrad/core/kernels/batch_norm_lanes.hpp"  // inside the region: compiled for AVX-512
+
 namespace xgrad::kernels::fast {
 namespace {
 
 using std::size_t;
-
-__mmask8 mask8(size_t n) { return n >= 8 ? __mmask8(0xFF) : __mmask8((1u << n) - 1u); }
 
 // Calls f(offset, mask) over [0, n) in chunks of 8.
 template <class F>
 inline void chunks8(size_t n, F&& f) {
   for (size_t i = 0; i < n; i += 8) f(i, mask8(n - i));
 }
-
-inline __m512d load8(const float* p, __mmask8 m) { return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p)); }
-
-// Asks for the next plane of a channel while this one is summed: planes are a few cache lines, too short
-// for the hardware prefetcher to find on its own.
-inline void prefetch_plane(const float* p, size_t HW) {
-  for (size_t i = 0; i < HW; i += 16) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
-}
-inline void store8(float* p, __mmask8 m, __m512d v) { _mm256_mask_storeu_ps(p, m, _mm512_cvtpd_ps(v)); }
 
 // Rounds v to float and stores relu of it as relu() computes it: v where v > 0 or v is NaN
 // (not-less-or-equal, unordered), else +0. In float, after rounding: the same bits as a separate ReLU.
@@ -99,14 +90,12 @@ void planes_backward_channel(float* dx, float* dgamma, float* dbeta, const float
     const float* gy = dy + (n * C + c) * HW;
     const float* relu = relu_out ? relu_out + (n * C + c) * HW : nullptr;
     if (n + 1 < N) {
-      prefetch_plane(x + C * HW, HW);
-      prefetch_plane(gy + C * HW, HW);
-      if (relu) prefetch_plane(relu + C * HW, HW);
+      prefetch(x + C * HW, HW);
+      prefetch(gy + C * HW, HW);
+      if (relu) prefetch(relu + C * HW, HW);
     }
     chunks8(HW, [&](size_t i, __mmask8 k) {
-      const __m512d gv = load8(gy + i, relu_pass(k, relu ? relu + i : nullptr));
-      s_dy = _mm512_add_pd(s_dy, gv);
-      s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
+      add_dy_sums(s_dy, s_dyx, load8(gy + i, relu_pass(k, relu ? relu + i : nullptr)), x + i, k, vm);
     });
   }
   const DxCoefficients coef = channel_backward_end(dgamma, dbeta, c, _mm512_reduce_add_pd(s_dy),
@@ -119,8 +108,7 @@ void planes_backward_channel(float* dx, float* dgamma, float* dbeta, const float
     const float* relu = relu_out ? relu_out + (n * C + c) * HW : nullptr;
     float* d = dx + (n * C + c) * HW;
     chunks8(HW, [&](size_t i, __mmask8 k) {
-      const __m512d gv = load8(gy + i, relu_pass(k, relu ? relu + i : nullptr));
-      store8(d + i, k, _mm512_fmadd_pd(gv, va, _mm512_fmadd_pd(load8(x + i, k), vp, vq)));
+      store_dx(d + i, k, load8(gy + i, relu_pass(k, relu ? relu + i : nullptr)), x + i, va, vp, vq);
     });
   }
 }
@@ -190,7 +178,7 @@ ChannelMoments planes_channel_moments(const float* in, size_t c, size_t N, size_
   __m512d s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd();
   for (size_t n = 0; n < N; ++n) {
     const float* x = in + (n * C + c) * HW;
-    if (n + 1 < N) prefetch_plane(x + C * HW, HW);
+    if (n + 1 < N) prefetch(x + C * HW, HW);
     chunks8(HW, [&](size_t i, __mmask8 m) {
       const __m512d d = _mm512_maskz_sub_pd(m, load8(x + i, m), vk);
       s1 = _mm512_add_pd(s1, d);

@@ -20,6 +20,8 @@
 
 #include "xgrad/core/kernels/avx512_begin.hpp"  // from here on, AVX-512
 
+#include "xgrad/core/kernels/batch_norm_lanes.hpp"  // inside the region: compiled for AVX-512
+
 namespace xgrad::kernels::fast {
 namespace {
 
@@ -29,20 +31,9 @@ using std::size_t;
 constexpr size_t kPiece = 4096;
 static_assert(kPiece == 8 * kBatchNormMaxPoolMaxWidth);
 
-__mmask8 mask8(size_t n) { return n >= 8 ? __mmask8(0xFF) : __mmask8((1u << n) - 1u); }
 __mmask16 mask16(std::int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
 }
-
-// Asks for n values from p (a channel's next plane: a few cache lines, too short for the hardware
-// prefetcher to find on its own).
-template <class T>
-inline void prefetch(const T* p, size_t n) {
-  for (size_t i = 0; i < n; i += 64 / sizeof(T)) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
-}
-
-inline __m512d load8(const float* p, __mmask8 m) { return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p)); }
-inline void store8(float* p, __mmask8 m, __m512d v) { _mm256_mask_storeu_ps(p, m, _mm512_cvtpd_ps(v)); }
 
 // relu(fma(x, scale, offset)) for 16 floats: each half as batch_norm_avx512.cpp's affine<true> computes
 // it (double, rounded once, then v where v > 0 or NaN, else +0).
@@ -181,9 +172,7 @@ void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout,
       const float* x = in + p * HW + a;
       for (size_t i = 0; i < len; i += 8) {
         const __mmask8 k = mask8(len - i);
-        const __m512d gv = load8(dy + i, k);
-        s_dy = _mm512_add_pd(s_dy, gv);
-        s_dyx = _mm512_fmadd_pd(gv, _mm512_maskz_sub_pd(k, load8(x + i, k), vm), s_dyx);
+        add_dy_sums(s_dy, s_dyx, load8(dy + i, k), x + i, k, vm);
       }
     }
   }
@@ -197,7 +186,7 @@ void backward_channel(float* dx, float* dgamma, float* dbeta, const float* dout,
     float* d = dx + p * HW;
     for (size_t i = 0; i < HW; i += 8) {
       const __mmask8 k = mask8(HW - i);
-      store8(d + i, k, _mm512_fmadd_pd(load8(d + i, k), va, _mm512_fmadd_pd(load8(x + i, k), vp, vq)));
+      store_dx(d + i, k, load8(d + i, k), x + i, va, vp, vq);
     }
   }
 }
