@@ -155,13 +155,7 @@ TEST_CASE("batch_norm_relu_max_pool2d: the AVX-512 and portable twins agree to a
       FastPaths paths(false);
       portable = fused(c);
     }
-    auto close = [](const std::vector<float>& a, const std::vector<float>& b) {
-      if (a.size() != b.size()) return false;
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::fabs(a[i] - b[i]) > 1e-5f + 1e-5f * std::fabs(b[i])) return false;
-      }
-      return true;
-    };
+    auto close = [](const std::vector<float>& a, const std::vector<float>& b) { return close_values(a, b, 1e-5f); };
     CHECK(close(fast.out, portable.out));
     CHECK(close(fast.dx, portable.dx));
     CHECK(close(fast.dgamma, portable.dgamma));

@@ -246,12 +246,7 @@ TEST_CASE("fast batch norm agrees with the reference loops", "[kernels][perf_pat
         CHECK(same_bits(fast.dbeta, ref.dbeta));
       } else {
         // Planes: the double sums split over 8 lanes; rounded to float, they agree to a few ulp at most.
-        auto close = [](const std::vector<float>& a, const std::vector<float>& b) {
-          for (std::size_t i = 0; i < a.size(); ++i) {
-            if (std::fabs(a[i] - b[i]) > 4e-7f * std::max(1.0f, std::fabs(b[i]))) return false;
-          }
-          return true;
-        };
+        auto close = [](const std::vector<float>& a, const std::vector<float>& b) { return close_values(a, b, 4e-7f); };
         CHECK(close(fast.y, ref.y));
         CHECK(close(fast.mean, ref.mean));
         CHECK(close(fast.var, ref.var));
