@@ -70,14 +70,20 @@ inline Run run(const TempDir& dir, const std::string& program, const std::string
   return r;
 }
 
+// run() that must succeed: exit status 0, its standard error shown when not.
+inline Run run_ok(const TempDir& dir, const std::string& program, const std::string& args) {
+  Run r = run(dir, program, args);
+  INFO(program << " " << args << "\n" << r.err);
+  REQUIRE(r.status == 0);
+  return r;
+}
+
 // Writes a generated data set (make_synthetic_data) into dir/format and returns its path.
 inline std::string make_data(const TempDir& dir, const std::string& format, int train, int test) {
   const std::string path = dir / format;
-  const Run r = run(dir, "make_synthetic_data",
-                    "--format " + format + " --out '" + path + "' --train " + std::to_string(train) + " --test " +
-                        std::to_string(test) + " --seed 7");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  run_ok(dir, "make_synthetic_data",
+         "--format " + format + " --out '" + path + "' --train " + std::to_string(train) + " --test " +
+             std::to_string(test) + " --seed 7");
   return path;
 }
 

@@ -35,18 +35,15 @@ TEST_CASE("make_synthetic_data writes files of the exact MNIST and CIFAR-10 size
   CHECK(fs::file_size(cifar + "/test_batch.bin") == 3 * 3073u);
   // Same seed, same bytes.
   const std::string again = dir / "again";
-  REQUIRE(run(dir, "make_synthetic_data", "--format cifar10 --out '" + again + "' --train 12 --test 3 --seed 7")
-              .status == 0);
+  run_ok(dir, "make_synthetic_data", "--format cifar10 --out '" + again + "' --train 12 --test 3 --seed 7");
   CHECK(read_text(again + "/data_batch_3.bin") == read_text(cifar + "/data_batch_3.bin"));
 }
 
 TEST_CASE("train_mnist: a short seeded run on generated digits lowers the training loss", "[examples]") {
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 400, 200);
-  const Run r = run(dir, "train_mnist", "--data '" + data + "' --epochs 2" + kShortMnist + " --report '" +
-                                            (dir / "report.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  const Run r = run_ok(dir, "train_mnist", "--data '" + data + "' --epochs 2" + kShortMnist + " --report '" +
+                                               (dir / "report.json") + "'");
   CHECK(r.out.find("final: test accuracy") != std::string::npos);
   const json report = read_json(dir / "report.json");
   const json& config = report["config"];
@@ -74,10 +71,8 @@ TEST_CASE("train_mnist: a short seeded run on generated digits lowers the traini
 TEST_CASE("train_cifar10 learns generated coloured shapes well above chance", "[examples]") {
   TempDir dir;
   const std::string data = make_data(dir, "cifar10", 600, 300);
-  const Run r = run(dir, "train_cifar10", "--data '" + data + "' --epochs 2 --batch-size 32 --threads 2 --report '" +
-                                              (dir / "report.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  const Run r = run_ok(dir, "train_cifar10", "--data '" + data + "' --epochs 2 --batch-size 32 --threads 2 --report '" +
+                                                 (dir / "report.json") + "'");
   const json report = read_json(dir / "report.json");
   CHECK(report["config"]["architecture"] == "cifar_cnn(batch)");
   CHECK(report["config"]["dataset"] == "cifar10");
@@ -92,11 +87,9 @@ TEST_CASE("train_cifar10 --arch resnet9 trains the ResNet-9 and names it in the 
   // 4 steps, the fewest for which the one-cycle schedule has both phases: the network is the costly part
   // (~0.8 GFLOP per training image), and the sanitizer build runs this too.
   const std::string data = make_data(dir, "cifar10", 64, 16);
-  const Run r = run(dir, "train_cifar10", "--arch resnet9 --data '" + data +
-                                              "' --epochs 1 --batch-size 16 --threads 2 --report '" +
-                                              (dir / "report.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  const Run r = run_ok(dir, "train_cifar10", "--arch resnet9 --data '" + data +
+                                                 "' --epochs 1 --batch-size 16 --threads 2 --report '" +
+                                                 (dir / "report.json") + "'");
   const json report = read_json(dir / "report.json");
   CHECK(report["config"]["architecture"] == "resnet9(batch)");
   REQUIRE(report["epochs"].size() == 1);
@@ -109,9 +102,7 @@ TEST_CASE("train_cifar10 --arch resnet9 trains the ResNet-9 and names it in the 
 TEST_CASE("quickstart trains on generated digits and saves its weights", "[examples]") {
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 600, 200);
-  const Run r = run(dir, "quickstart", "'" + data + "' '" + (dir / "weights.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  const Run r = run_ok(dir, "quickstart", "'" + data + "' '" + (dir / "weights.json") + "'");
   CHECK(r.out.find("epoch 2: mean training loss") != std::string::npos);
   const json weights = read_json(dir / "weights.json");
   CHECK(weights["format"] == "xgrad.checkpoint");
@@ -136,11 +127,9 @@ TEST_CASE("the trainers: the same seed and thread count give the same run, bit f
     const std::string& data_flags = trainer.second;
     INFO(program);
     auto train = [&](const std::string& name, int seed) {
-      const Run r = run(dir, program,
-                        data_flags + " --batch-size 32 --threads 2 --seed " + std::to_string(seed) + " --report '" +
-                            (dir / name) + ".json' --overwrite --checkpoint '" + (dir / name) + ".ckpt'");
-      INFO(r.err);
-      REQUIRE(r.status == 0);
+      const Run r = run_ok(dir, program,
+                           data_flags + " --batch-size 32 --threads 2 --seed " + std::to_string(seed) + " --report '" +
+                               (dir / name) + ".json' --overwrite --checkpoint '" + (dir / name) + ".ckpt'");
     };
     train("a", 3);
     train("b", 3);
@@ -162,17 +151,14 @@ TEST_CASE("train_mnist --resume continues a run exactly where its checkpoint lef
   const std::string data = make_data(dir, "mnist", 300, 100);
   // A schedule that does not depend on the number of epochs, so one epoch then a second is one run of two.
   const std::string common = "--data '" + data + "' --schedule none" + kShortMnist;
-  Run r = run(dir, "train_mnist",
-              common + " --epochs 2 --checkpoint '" + (dir / "full.ckpt") + "' --report '" + (dir / "full.json") + "'");
-  REQUIRE(r.status == 0);
-  r = run(dir, "train_mnist", common + " --epochs 1 --checkpoint '" + (dir / "part.ckpt") + "'");
-  REQUIRE(r.status == 0);
+  Run r = run_ok(dir, "train_mnist",
+                 common + " --epochs 2 --checkpoint '" + (dir / "full.ckpt") + "' --report '" + (dir / "full.json") +
+                     "'");
+  r = run_ok(dir, "train_mnist", common + " --epochs 1 --checkpoint '" + (dir / "part.ckpt") + "'");
   CHECK(read_json(dir / "part.ckpt")["epoch"] == 1);
-  r = run(dir, "train_mnist",
-          common + " --epochs 2 --resume '" + (dir / "part.ckpt") + "' --checkpoint '" + (dir / "part.ckpt") +
-              "' --report '" + (dir / "resumed.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  r = run_ok(dir, "train_mnist",
+             common + " --epochs 2 --resume '" + (dir / "part.ckpt") + "' --checkpoint '" + (dir / "part.ckpt") +
+                 "' --report '" + (dir / "resumed.json") + "'");
   CHECK(r.err.find("after epoch 1") != std::string::npos);
 
   const json full = read_json(dir / "full.ckpt"), resumed = read_json(dir / "part.ckpt");
@@ -197,12 +183,9 @@ TEST_CASE("train_mnist --label-smoothing trains on smoothed labels, is recorded,
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 300, 100);
   const std::string common = "--data '" + data + "' --schedule none --epochs 1" + kShortMnist;
-  Run r = run(dir, "train_mnist", common + " --report '" + (dir / "plain.json") + "'");
-  REQUIRE(r.status == 0);
-  r = run(dir, "train_mnist", common + " --label-smoothing 0.5 --checkpoint '" + (dir / "smooth.ckpt") +
-                                  "' --report '" + (dir / "smooth.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  Run r = run_ok(dir, "train_mnist", common + " --report '" + (dir / "plain.json") + "'");
+  r = run_ok(dir, "train_mnist", common + " --label-smoothing 0.5 --checkpoint '" + (dir / "smooth.ckpt") +
+                                     "' --report '" + (dir / "smooth.json") + "'");
   const json plain = read_json(dir / "plain.json"), smooth = read_json(dir / "smooth.json");
   CHECK(plain["config"]["label_smoothing"] == 0.0);
   CHECK(smooth["config"]["label_smoothing"] == 0.5);
@@ -220,10 +203,8 @@ TEST_CASE("train_mnist --recipe fast sets its measured settings and leaves the f
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 300, 100);
   // --limit given: the recipe's 36,000 images are more than the generated set holds.
-  const Run r = run(dir, "train_mnist", "--data '" + data + "' --recipe fast --limit 256 --lr 0.05 --report '" +
-                                            (dir / "fast.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  const Run r = run_ok(dir, "train_mnist", "--data '" + data + "' --recipe fast --limit 256 --lr 0.05 --report '" +
+                                               (dir / "fast.json") + "'");
   const json config = read_json(dir / "fast.json")["config"];
   CHECK(config["epochs"] == 1);
   CHECK(config["batch_size"] == 32);

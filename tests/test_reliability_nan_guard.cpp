@@ -91,9 +91,7 @@ TEST_CASE("NaN guard: --on-nan rollback reloads the last checkpoint at a tenth o
   const std::string common = "--data '" + data + "' --limit 300 --batch-size 32 --seed 3 --no-bn --lr 10 " +
                              "--weight-decay 1 --on-nan rollback --checkpoint '" + (dir / "ckpt.json") + "'";
   // One cycle rises from 0.4 to 10 over the first 9 of its 30 steps; the weights diverge on the way up.
-  Run r = run(dir, "train_mnist", common + " --epochs 3 --report '" + (dir / "report.json") + "'");
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  Run r = run_ok(dir, "train_mnist", common + " --epochs 3 --report '" + (dir / "report.json") + "'");
   CHECK(r.err.find("rollback 1 of 3: back to " + (dir / "ckpt.json") + " after epoch 0, learning rate 1 "
                    "(resuming from it needs --lr 1); retrying") != std::string::npos);
   const json report = read_json(dir / "report.json");

@@ -23,10 +23,8 @@ TEST_CASE("resume: other data, conflicting flags and bad metadata are refused, t
   TempDir dir;
   const std::string data = make_data(dir, "mnist", 64, 16);
   const std::string ckpt = dir / "run.ckpt";
-  Run r = run(dir, "train_mnist",
-              "--data " + quoted(data) + kTiny + " --schedule none --epochs 1 --checkpoint " + quoted(ckpt));
-  INFO(r.err);
-  REQUIRE(r.status == 0);
+  Run r = run_ok(dir, "train_mnist",
+                 "--data " + quoted(data) + kTiny + " --schedule none --epochs 1 --checkpoint " + quoted(ckpt));
   const json saved = read_json(ckpt);
   CHECK(saved["metadata"]["dataset"]["name"] == "mnist");
   CHECK(saved["metadata"]["dataset"]["sample_shape"] == json::array({1, 28, 28}));
@@ -35,8 +33,7 @@ TEST_CASE("resume: other data, conflicting flags and bad metadata are refused, t
 
   // Another data set of the same shape and size: its labels differ.
   const std::string other = dir / "other";
-  r = run(dir, "make_synthetic_data", "--format mnist --out " + quoted(other) + " --train 64 --test 16 --seed 8");
-  REQUIRE(r.status == 0);
+  r = run_ok(dir, "make_synthetic_data", "--format mnist --out " + quoted(other) + " --train 64 --test 16 --seed 8");
   struct Case {
     std::string args, message;
     int status;
