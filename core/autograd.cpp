@@ -7,6 +7,7 @@
 #include <span>
 
 #include "xgrad/core/error.hpp"
+#include "xgrad/core/kernels/add.hpp"
 #include "xgrad/core/kernels/reduce_layout.hpp"
 #include "xgrad/core/tensor_impl.hpp"
 
@@ -125,13 +126,11 @@ void accumulate(TensorImpl* impl, Tensor g, Capture* capture) {
     impl->grad = impl->grad_fn ? g : g.clone();
   } else if (impl->grad_fn) {
     // An intermediate's gradient may alias another tensor: add out of place.
-    Tensor sum = impl->grad.clone();
-    for (std::size_t i = 0; i < sum.numel(); ++i) sum.data()[i] += g.data()[i];
+    Tensor sum = empty(impl->grad.shape());
+    kernels::add(sum.data(), impl->grad.data(), g.data(), sum.numel());
     impl->grad = sum;
   } else {
-    float* dst = impl->grad.data();
-    const float* src = g.data();
-    for (std::size_t i = 0, n = g.numel(); i < n; ++i) dst[i] += src[i];
+    kernels::add(impl->grad.data(), impl->grad.data(), g.data(), g.numel());
   }
 }
 
