@@ -8,7 +8,7 @@ namespace xgrad::kernels {
 
 void add(float* out, const float* a, const float* b, std::size_t n) {
   const auto count = static_cast<std::int64_t>(n);
-#pragma omp parallel for simd schedule(static) if (count >= (1 << 16))
+#pragma omp parallel for schedule(static) if (count >= (1 << 16))
   for (std::int64_t i = 0; i < count; ++i) out[i] = a[i] + b[i];
 }
 

@@ -184,7 +184,8 @@ void transpose_block(float* dst, size_t ld_dst, const float* src, size_t ld_src,
   }
   // Column 4 L + c: lane L of t[c], t[4 + c], t[8 + c], t[12 + c].
   for (int c = 0; c < 4; ++c) {
-    const __m512 even01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0x88), odd01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0xDD);
+    const __m512 even01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0x88);
+    const __m512 odd01 = _mm512_shuffle_f32x4(t[c], t[4 + c], 0xDD);
     const __m512 even23 = _mm512_shuffle_f32x4(t[8 + c], t[12 + c], 0x88);
     const __m512 odd23 = _mm512_shuffle_f32x4(t[8 + c], t[12 + c], 0xDD);
     r[c] = _mm512_shuffle_f32x4(even01, even23, 0x88);       // L = 0
@@ -195,12 +196,26 @@ void transpose_block(float* dst, size_t ld_dst, const float* src, size_t ld_src,
   for (int j = 0; j < cols && j < 16; ++j) _mm512_storeu_ps(dst + j * ld_dst, r[j]);
 }
 
-// The sum over the chunks of 8 floats at p + c stride (those `k` names, zero elsewhere), each in double in
-// chunk order, rounded once: what a scalar sum += p[c stride] in a loop over c gives, 8 at a time.
-__m256 chunk_sum8(const float* p, size_t stride, int chunks, __mmask8 k) {
+// out[0, n) (n <= 8) = the sums over the chunks of p[c stride + j], each in double in chunk order and
+// rounded once: what a scalar sum += p[c stride] in a loop over c gives, 8 at a time.
+void chunk_sum8(float* out, const float* p, size_t stride, int chunks, size_t n) {
+  const __mmask8 k = n >= 8 ? __mmask8(0xFF) : __mmask8((1u << n) - 1u);
   __m512d sum = _mm512_setzero_pd();
   for (int c = 0; c < chunks; ++c) sum = _mm512_add_pd(sum, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, p + c * stride)));
-  return _mm512_cvtpd_ps(sum);
+  _mm256_mask_storeu_ps(out, k, _mm512_cvtpd_ps(sum));
+}
+
+// Taps [k0, k0 + kn) (kn <= 16) of dweight (O, K) from the chunks' partial sums, laid out (K, O): 8 channels
+// at a time through a small tile, so that the chunks' rows being read stay in cache (chunks x 16 x O
+// floats) and each write to dweight fills a line. O is a multiple of 8.
+void reduce_taps(float* dweight, const float* partial, int k0, int kn, int O, int K, size_t w_size, int chunks) {
+  for (int o0 = 0; o0 < O; o0 += 8) {
+    float tile[16][8];
+    for (int k = 0; k < kn; ++k) chunk_sum8(tile[k], partial + size_t(k0 + k) * O + o0, w_size, chunks, 8);
+    for (int o = 0; o < 8; ++o) {
+      for (int k = 0; k < kn; ++k) dweight[size_t(o0 + o) * K + k0 + k] = tile[k][o];
+    }
+  }
 }
 
 // backward_weight by outer products (weight_by_outer_products): the chunks' partial sums as (K, O) in
@@ -268,21 +283,10 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
   }
   if (weight_by_outer_products(d)) {
     weight_outer(partial, partial + size_t(chunks) * w_size, dout, xpad, tap, chunks, d);
-    // dweight[o, k] = sum of the chunks' partial[k, o] in chunk order, in double, 8 channels at a time;
-    // 16 taps at a time, so that the chunks' rows being read stay in cache (chunks x 16 x O floats) and
-    // each write fills a line.
+    // dweight[o, k] = sum of the chunks' partial[k, o] in chunk order, in double; 16 taps at a time.
 #pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
     for (int k0 = 0; k0 < K; k0 += 16) {
-      const int kn = K - k0 < 16 ? K - k0 : 16;
-      for (int o0 = 0; o0 < d.O; o0 += 8) {
-        alignas(32) float tile[16][8];
-        for (int k = k0; k < k0 + kn; ++k) {
-          _mm256_store_ps(tile[k - k0], chunk_sum8(partial + size_t(k) * d.O + o0, w_size, chunks, 0xFF));
-        }
-        for (int o = o0; o < o0 + 8; ++o) {
-          for (int k = k0; k < k0 + kn; ++k) dweight[size_t(o) * K + k] = tile[k - k0][o - o0];
-        }
-      }
+      reduce_taps(dweight, partial, k0, K - k0 < 16 ? K - k0 : 16, d.O, K, w_size, chunks);
     }
     return;
   }
@@ -305,10 +309,7 @@ void backward_weight(float* dweight, const float* dout, const float* xpad, float
   }
   // dweight = sum of the chunks' partials in chunk order, in double, 8 at a time.
 #pragma omp parallel for schedule(static) if (w_size * chunks > 65536)
-  for (size_t i = 0; i < w_size; i += 8) {
-    const __mmask8 k = w_size - i >= 8 ? __mmask8(0xFF) : __mmask8((1u << (w_size - i)) - 1u);
-    _mm256_mask_storeu_ps(dweight + i, k, chunk_sum8(partial + i, w_size, chunks, k));
-  }
+  for (size_t i = 0; i < w_size; i += 8) chunk_sum8(dweight + i, partial + i, w_size, chunks, w_size - i);
 }
 
 }  // namespace xgrad::kernels::fast
