@@ -88,7 +88,7 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
       const auto [ptr, ec] = std::from_chars(cell.data() + (!cell.empty() && cell[0] == '+'), end, v);
       XGRAD_CHECK(!cell.empty() && ec == std::errc() && ptr == end && std::isfinite(v), "read_csv: ", path, " line ",
                   line_no, ", column ", c + 1, " ('", names[c], "'): ",
-                  cell.empty() ? std::string("an empty cell") : "'" + std::string(cell) + "'",
+                  cell.empty() ? std::string("an empty cell") : std::string("'").append(cell).append("'"),
                   ec == std::errc::result_out_of_range ? " is out of float's range" : " is not a finite number");
       values.push_back(v);
     }

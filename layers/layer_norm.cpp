@@ -12,7 +12,12 @@ namespace {
 
 // PyTorch prints the shape as a Python tuple: "(10,)" or "(4, 5)".
 std::string tuple_str(const Shape& shape) {
-  return shape.size() == 1 ? "(" + std::to_string(shape[0]) + ",)" : shape_str(shape);
+  if (shape.size() != 1) return shape_str(shape);
+  // Appended in place: GCC 12 sees a false -Wrestrict in "(" + std::string, depending on the unity batch.
+  std::string s = "(";
+  s += std::to_string(shape[0]);
+  s += ",)";
+  return s;
 }
 
 }  // namespace
