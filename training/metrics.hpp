@@ -65,7 +65,7 @@ class MeanElementError : public Metric {
   double compute() const override;
 
  protected:
-  // Adds error(output, target) of every element of outputs against batch.targets (checked to match;
+  // Adds error(output - target) of every element of outputs against batch.targets (checked to match;
   // `metric` names the metric in the message).
   template <class Error>
   void add(const Tensor& outputs, const Batch& batch, const char* metric, Error error);

@@ -66,8 +66,9 @@ Tensor detail::fused_cross_entropy(const Tensor& logits, const Labels& labels, R
     double total = 0.0;
     for (std::size_t c = 0; c < C; ++c) total += std::exp(double(row[c]) - m);
     lse[n] = m + std::log(total);
-    losses[n] = lse[n] - row[labels[n]];
-    if (eps != 0.0) {
+    if (eps == 0.0) {
+      losses[n] = lse[n] - row[labels[n]];
+    } else {
       double row_sum = 0.0;
       for (std::size_t c = 0; c < C; ++c) row_sum += row[c];
       losses[n] = lse[n] - on * row[labels[n]] - off * row_sum;
